@@ -1,0 +1,93 @@
+# phaseprof — build, test, demo, bench.  `make V=1` shows commands, `make ASAN=1` sanitizes the
+# analyzer and unit tests (the preload is never built with ASan: it would have to come first).
+PREFIX  ?= /usr/local
+DESTDIR ?=
+B       := build
+CC      ?= cc
+OPT     ?= -O2
+WARN    := -Wall -Wextra
+CFLAGS_COMMON := -std=gnu11 $(OPT) -g $(WARN) -Iinclude -D_GNU_SOURCE
+ifeq ($(ASAN),1)
+  SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+endif
+ifneq ($(V),1)
+  Q := @
+endif
+
+PRELOAD_SRC := $(wildcard preload/*.c)
+PRELOAD_OBJ := $(PRELOAD_SRC:preload/%.c=$(B)/preload/%.o)
+PRELOAD_CFLAGS := $(CFLAGS_COMMON) -fPIC -fvisibility=hidden -fno-omit-frame-pointer \
+                  -ftls-model=initial-exec -fno-stack-protector -Ipreload
+PRELOAD_LIBS := -ldl -lpthread -lrt
+
+ANALYZER_SRC := $(filter-out analyzer/main.c,$(wildcard analyzer/*.c))
+ANALYZER_OBJ := $(ANALYZER_SRC:analyzer/%.c=$(B)/analyzer/%.o)
+ANALYZER_CFLAGS := $(CFLAGS_COMMON) $(SAN) -Ianalyzer -DPP_LIBDIR='"$(PREFIX)/lib/phaseprof"'
+ANALYZER_LIBS := -lcjson -ldw -lelf -lm
+
+UNIT_SRC  := $(wildcard tests/unit/*.c)
+UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
+PROG_SRC  := $(wildcard tests/progs/*.c)
+PROG_BIN  := $(PROG_SRC:tests/progs/%.c=$(B)/progs/%)
+WORK_SRC  := $(wildcard tests/workloads/*.c)
+WORK_BIN  := $(WORK_SRC:tests/workloads/%.c=$(B)/workloads/%)
+
+.PHONY: all test unit demo bench fuzz models install clean deps
+all: $(B)/libphaseprof.so $(B)/phaseprof
+
+$(B)/preload/%.o: preload/%.c $(wildcard preload/*.h) $(wildcard include/phaseprof/*)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(PRELOAD_CFLAGS) -c $< -o $@
+
+$(B)/libphaseprof.so: $(PRELOAD_OBJ)
+	$(Q)$(CC) -shared -o $@ $^ $(PRELOAD_LIBS) -Wl,-z,now -Wl,--no-undefined
+	@echo "  built $@"
+
+$(B)/analyzer/%.o: analyzer/%.c $(wildcard analyzer/*.h) $(wildcard include/phaseprof/*)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(ANALYZER_CFLAGS) -c $< -o $@
+
+$(B)/phaseprof: $(B)/analyzer/main.o $(ANALYZER_OBJ) | $(B)/libphaseprof.so
+	$(Q)$(CC) $(SAN) -o $@ $^ $(ANALYZER_LIBS)
+	@echo "  built $@"
+
+# Unit tests link the analyzer's objects (everything but main).
+$(B)/tests/%: tests/unit/%.c $(ANALYZER_OBJ) $(wildcard tests/unit/*.h)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(ANALYZER_CFLAGS) -Itests/unit -o $@ $< $(ANALYZER_OBJ) $(ANALYZER_LIBS) -lpthread
+
+# Test programs: plain programs built like a user's (-g, dynamic); never linked with us.
+$(B)/progs/%: tests/progs/%.c include/phaseprof/phaseprof.h
+	@mkdir -p $(@D)
+	$(Q)$(CC) -std=gnu11 -O1 -g -Wall -Wextra -Iinclude -o $@ $< -lpthread -ldl -lm
+
+$(B)/workloads/%: tests/workloads/%.c include/phaseprof/phaseprof.h
+	@mkdir -p $(@D)
+	$(Q)$(CC) -std=gnu11 -O2 -g -Wall -Wextra -Iinclude -o $@ $< -lpthread -lm
+
+unit: $(UNIT_BIN)
+progs: $(PROG_BIN) $(WORK_BIN)
+
+test: all $(UNIT_BIN) $(PROG_BIN) $(WORK_BIN)
+	$(Q)B=$(B) bash tests/run.sh
+
+demo: deps all $(B)/progs/demo
+	$(Q)bash tests/demo.sh $(B)
+
+deps:
+	$(Q)bash .ci/deps.sh
+
+bench: all $(PROG_BIN)
+	$(Q)B=$(B) bash bench/run.sh
+
+fuzz: all
+	$(Q)B=$(B) bash tests/fuzz/run.sh long
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/phaseprof $(DESTDIR)$(PREFIX)/include/phaseprof
+	install -m 755 $(B)/phaseprof $(DESTDIR)$(PREFIX)/bin/phaseprof
+	install -m 644 $(B)/libphaseprof.so $(DESTDIR)$(PREFIX)/lib/phaseprof/libphaseprof.so
+	install -m 644 include/phaseprof/*.h include/phaseprof/events.def $(DESTDIR)$(PREFIX)/include/phaseprof/
+
+clean:
+	rm -rf $(B)

@@ -1,0 +1,223 @@
+/* Internal contract of libphaseprof.so: what every interception file may call.
+ *
+ * Rules for everything in preload/: no malloc, no stdio, no locks on the per-call path; never
+ * change errno, return values or signals seen by the program; when in doubt, pass through.
+ * A hook looks like this:
+ *
+ *     ssize_t write(int fd, const void *b, size_t n) {
+ *         PP_REAL(write);                          // resolves real_write once
+ *         struct pp_thread *t = pp_enter();        // NULL: tracing off / re-entrant → pass through
+ *         if (!t) return real_write(fd, b, n);
+ *         uint64_t t0 = pp_now();
+ *         ssize_t r = real_write(fd, b, n);
+ *         int e = errno;
+ *         pp_io_done(t, PP_FN_write, fd, PP_OP_WRITE, r < 0 ? -e : r, t0, pp_now(), -1);
+ *         pp_leave(t);
+ *         errno = e;
+ *         return r;
+ *     }
+ */
+#ifndef PP_H
+#define PP_H
+
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdint.h>
+#include <stddef.h>
+#include <stdatomic.h>
+#include <sys/types.h>
+#include <time.h>
+#include "phaseprof/trace.h"
+#include "phaseprof/codec.h"
+
+#define PP_EXPORT __attribute__((visibility("default")))
+#define PP_HIDDEN __attribute__((visibility("hidden")))
+#define PP_TLS __attribute__((tls_model("initial-exec"))) __thread
+#define pp_likely(x) __builtin_expect(!!(x), 1)
+#define pp_unlikely(x) __builtin_expect(!!(x), 0)
+
+/* ---------- real symbols (real.c) ---------- */
+/* dlsym(RTLD_NEXT) with our bootstrap arena active; NULL if absent. Never call on a hot path:
+ * hooks use PP_REAL, which resolves once (normally already done by the constructor). */
+void *pp_dlsym_next(const char *name);
+#define PP_REAL(name) \
+    do { if (pp_unlikely(!real_##name)) real_##name = pp_dlsym_next(#name); } while (0)
+/* Each wrap_*.c declares its pointers with PP_DECLARE_REAL and lists them in a resolver that
+ * init.c calls eagerly at load (pitfalls 2, 3). */
+#define PP_DECLARE_REAL(ret, name, args) static ret (*real_##name) args
+void pp_resolve_alloc(void);
+void pp_resolve_mmap(void);
+void pp_resolve_posix_io(void);
+void pp_resolve_stdio(void);
+void pp_resolve_socket(void);
+void pp_resolve_meta(void);
+void pp_resolve_process(void);
+void pp_resolve_thread(void);
+void pp_resolve_wait(void);
+
+/* ---------- configuration (config.c), parsed once in the constructor ---------- */
+struct pp_config {
+    char output[1024];          /* PHASEPROF_OUTPUT, default "phaseprof-data" */
+    uint64_t interval_ns;       /* PHASEPROF_INTERVAL_MS */
+    int events_all;             /* PHASEPROF_EVENTS=all */
+    uint64_t io_threshold_ns;   /* PHASEPROF_IO_THRESHOLD_US: IO_EVENT for slower calls */
+    uint32_t io_events_per_sec; /* PHASEPROF_IO_EVENTS_MAX: cap per thread per second */
+    uint32_t chunk_bytes;       /* PHASEPROF_BUFFER_KB */
+    uint64_t flush_ns;          /* PHASEPROF_FLUSH_MS: a chunk is written at least this often */
+    int counters;               /* PP_COUNTERS_* */
+    char papi_events[512];      /* PHASEPROF_PAPI_EVENTS */
+    int signo;                  /* PHASEPROF_SIGNAL; 0 = no timer sampling */
+    int stacks;                 /* PHASEPROF_STACKS: 1 on, 0 off */
+    uint64_t alloc_sample_bytes;/* PHASEPROF_ALLOC_SAMPLE: mean bytes between allocation samples */
+    uint32_t stack_depth;       /* PHASEPROF_STACK_DEPTH */
+    uint64_t run_id;            /* PHASEPROF_RUN_ID (inherited) or made up at start */
+    char settings[16][96];      /* "NAME=value" of every setting in force, for the header */
+    int nsettings;
+};
+enum { PP_COUNTERS_AUTO, PP_COUNTERS_PAPI, PP_COUNTERS_SW, PP_COUNTERS_NONE };
+extern struct pp_config pp_cfg;
+/* Returns 0 when tracing should go on, -1 when it must stay off (setuid, excluded, disabled). */
+int pp_config_load(void);
+
+/* ---------- state ---------- */
+/* 1 once init succeeded and while tracing is on; set to 0 for good by a fatal output error. */
+extern atomic_int pp_active;
+extern pid_t pp_pid;
+extern PP_TLS int pp_guard;                   /* >0: inside our own code on this thread */
+extern PP_TLS struct pp_thread *pp_self;      /* this thread's state, NULL until first use */
+
+struct pp_io_cell { uint64_t ns, bytes, calls; };
+
+struct pp_thread {
+    /* Aggregates since the last SAMPLE, touched by this thread only. */
+    struct pp_io_cell io[PP_IO_CELLS];
+    uint64_t alloc_calls, free_calls, alloc_bytes, free_bytes, alloc_timed, alloc_timed_ns;
+    uint64_t mmap_calls, mmap_bytes, munmap_calls, munmap_bytes;
+    struct pp_io_cell wait[PP_WAIT_KINDS];
+    uint64_t cpu_samples, skipped_samples;
+    uint64_t sample_start_ns, sample_cpu_ns;  /* start of the current interval */
+    uint64_t counters_prev[16];               /* backend values at sample_start */
+    uint32_t alloc_tick;                       /* 1 in 64 allocation calls is timed */
+    uint32_t io_events_this_sec; uint64_t io_events_sec;  /* IO_EVENT rate cap */
+
+    /* Chunk buffer: records only from this thread (or its signal handler, see busy). */
+    atomic_int busy;            /* 1 while appending; a signal handler seeing 1 skips */
+    uint8_t *buf;               /* chunk header space + payload, pp_cfg.chunk_bytes */
+    uint32_t len;               /* bytes used after the chunk header */
+    uint64_t base_ns, last_ts, chunk_open_ns;
+    uint64_t last_ptr;
+    uint64_t records, dropped;
+    pid_t tid;
+    int slot;                   /* index in the registry */
+    int dead;                   /* thread finished: no more records */
+    void *counter_state;        /* counters backend per-thread state */
+};
+
+/* Thread state of the calling thread, created on first use; NULL if none can be had. */
+struct pp_thread *pp_thread_attach(void);
+/* Called from the thread-exit path: final sample, THREAD_END, flush, slot freed. */
+void pp_thread_detach(struct pp_thread *t);
+
+/* Hook entry and exit: pp_enter returns NULL when the call must pass straight through. */
+static inline struct pp_thread *pp_enter(void)
+{
+    if (pp_unlikely(pp_guard) || pp_unlikely(!atomic_load_explicit(&pp_active, memory_order_relaxed)))
+        return 0;
+    pp_guard = 1;
+    struct pp_thread *t = pp_self;
+    if (pp_unlikely(!t)) {
+        t = pp_thread_attach();
+        if (!t) { pp_guard = 0; return 0; }
+    }
+    return t;
+}
+void pp_tick(struct pp_thread *t, uint64_t now);   /* emits a SAMPLE when the interval is over */
+static inline void pp_leave(struct pp_thread *t) { (void)t; pp_guard = 0; }
+
+/* ---------- time (clock.c) ---------- */
+static inline uint64_t pp_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+uint64_t pp_thread_cpu_ns(void);
+uint64_t pp_realtime_ns(void);
+
+/* ---------- records (buffer.c) ---------- */
+/* Opens a record of `kind` with room for max_body bytes; returns where the body goes, or NULL
+ * (record dropped and counted: busy, tracing off, no room).  Between begin and end nothing else
+ * may append to t.  Body helpers advance p. */
+uint8_t *pp_rec_begin(struct pp_thread *t, unsigned kind, size_t max_body);
+void pp_rec_end(struct pp_thread *t, uint8_t *end);
+static inline uint8_t *pp_put_u(uint8_t *p, uint64_t v) { return pp_put_varint(p, v); }
+static inline uint8_t *pp_put_s(uint8_t *p, int64_t v) { return pp_put_varint(p, pp_zigzag(v)); }
+static inline uint8_t *pp_put_ts(struct pp_thread *t, uint8_t *p, uint64_t ts)
+{
+    p = pp_put_varint(p, pp_zigzag((int64_t)(ts - t->last_ts)));
+    t->last_ts = ts;
+    return p;
+}
+static inline uint8_t *pp_put_ptr(struct pp_thread *t, uint8_t *p, uint64_t ptr)
+{
+    p = pp_put_varint(p, pp_zigzag((int64_t)(ptr - t->last_ptr)));
+    t->last_ptr = ptr;
+    return p;
+}
+uint8_t *pp_put_bytes(uint8_t *p, const void *s, size_t n);   /* varint length + bytes */
+/* Writes the chunk now (if it holds anything).  Safe from a signal handler only if busy was taken. */
+void pp_flush(struct pp_thread *t);
+/* Write the chunk if it is older than pp_cfg.flush_ns: called at sample time. */
+void pp_flush_if_old(struct pp_thread *t, uint64_t now);
+
+/* Interned strings: returns the id (>0) of s, writing a STRING record into t the first time.
+ * 0 if s is NULL.  Lock-free. */
+uint64_t pp_intern(struct pp_thread *t, const char *s, size_t len);
+
+/* Process-level records (header, module map, footer) go through this pseudo-thread under
+ * pp_proc_lock(); never on a per-call path. */
+struct pp_thread *pp_proc_lock(void);
+void pp_proc_unlock(struct pp_thread *p);
+
+/* ---------- output (output.c) ---------- */
+int pp_output_open(void);            /* create the file, write preamble + HEADER; -1 on failure */
+int pp_output_fd(void);              /* our descriptor, or -1 */
+int pp_is_our_fd(int fd);
+/* Before the program dup2s onto or closes fd: if fd is ours, move ours away. Returns 1 if fd was
+ * ours and the program's close must be answered with EBADF (ours was never its descriptor). */
+int pp_output_protect(int fd);
+int pp_output_write(const void *data, size_t len);  /* whole chunk; turns tracing off on failure */
+void pp_output_finish(int exit_status); /* flush all threads, FOOTER; idempotent per process */
+void pp_output_after_fork_child(void);  /* new file for the child */
+extern atomic_uint pp_footer_flags;
+
+/* ---------- I/O accounting (io_account.c, fdtab.c) ---------- */
+/* After an I/O call: result >= 0 bytes (or 0 for meta/sync), < 0 = -errno.  offset: explicit
+ * file offset (pread/pwrite), or -1 for the descriptor's current position. */
+void pp_io_done(struct pp_thread *t, int fn, int fd, int op, int64_t result, uint64_t t0,
+                uint64_t t1, int64_t offset);
+/* A new descriptor from open/openat/creat/fopen/socket/accept/pipe/dup; path may be NULL. */
+void pp_fd_opened(struct pp_thread *t, int fd, const char *path, int fn, uint64_t t0, uint64_t t1);
+/* Before the descriptor goes away (close, or dup2 onto it): writes its FILE_STATS. */
+void pp_fd_closing(struct pp_thread *t, int fd);
+/* lseek result: the position the descriptor now has. */
+void pp_fd_seeked(int fd, int64_t pos);
+/* Exit: FILE_STATS for every descriptor still open. */
+void pp_fd_flush_all(struct pp_thread *t);
+void pp_fd_reset_after_fork(void);
+
+/* ---------- allocation & misc accounting ---------- */
+void pp_call_event(struct pp_thread *t, int fn, uint64_t a_ptr_or_fd, int64_t b, uint64_t ts, uint64_t dur);
+
+/* ---------- logging (log.c): one line, "phaseprof[PID]: ...", async-signal-safe ---------- */
+void pp_log(const char *fmt_literal, const char *a, const char *b);
+void pp_log_str(const char *msg);
+
+/* ---------- modules (maps.c) ---------- */
+void pp_maps_snapshot(void);         /* MODULE records for every loaded object */
+void pp_maps_refresh(void);          /* after dlopen/dlclose: new objects only */
+
+/* ---------- lifecycle (init.c) ---------- */
+void pp_process_exit(int status);    /* flush everything; used by exit paths */
+
+#endif
