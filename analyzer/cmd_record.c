@@ -33,6 +33,7 @@
 #include <sys/types.h>
 #include <sys/wait.h>
 #include "phaseprof/trace.h"
+#include "util.h"
 
 #ifndef PP_LIBDIR
 #define PP_LIBDIR "/usr/local/lib/phaseprof"
@@ -70,13 +71,6 @@ static void say(const char *fmt, ...)
     va_end(ap);
 }
 
-static char *xstrdup(const char *s)
-{
-    char *d = strdup(s);
-    if (!d) { say("out of memory"); exit(1); }
-    return d;
-}
-
 static char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static char *xasprintf(const char *fmt, ...)
 {
@@ -85,7 +79,7 @@ static char *xasprintf(const char *fmt, ...)
     va_start(ap, fmt);
     int n = vasprintf(&s, fmt, ap);
     va_end(ap);
-    if (n < 0) { say("out of memory"); exit(1); }
+    if (n < 0) die("out of memory");
     return s;
 }
 
@@ -337,8 +331,7 @@ static void names_add(struct names *a, const char *s)
 {
     if (a->n == a->cap) {
         a->cap = a->cap ? a->cap * 2 : 32;
-        a->v = realloc(a->v, a->cap * sizeof *a->v);
-        if (!a->v) { say("out of memory"); exit(1); }
+        a->v = xrealloc(a->v, a->cap * sizeof *a->v);
     }
     a->v[a->n++] = xstrdup(s);
 }
@@ -395,9 +388,10 @@ static char *absolute_dir(const char *dir)
 }
 
 /* The run id in a trace's HEADER (first record of the first chunk), or 0 if it cannot be read
- * yet (the process died before its first chunk). */
-static uint64_t trace_run_id(const char *path)
+ * yet (the process died before its first chunk); *pid gets the header's pid (0 if none). */
+static uint64_t trace_run_id(const char *path, uint64_t *pid)
 {
+    *pid = 0;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) return 0;
     uint8_t b[16 + 32 + 64];
@@ -421,7 +415,9 @@ static uint64_t trace_run_id(const char *path)
             if (!(c & 0x80)) break;
         }
     }
-    return v[0] == PP_K_HEADER ? v[4] : 0;
+    if (v[0] != PP_K_HEADER) return 0;
+    *pid = v[2];
+    return v[4];
 }
 
 /* ---------------- running the child ---------------- */
@@ -624,24 +620,33 @@ int cmd_record(int argc, char **argv)
         snprintf(how, sizeof how, "ended (wait status %#x)", (unsigned)status);
     }
 
-    /* This run's traces: new files whose header carries our run id (or no header yet). */
+    /* This run's traces: new files whose header carries our run id (or no header yet).  A
+     * process that forks and then execs leaves two files (one per image): count pids. */
     struct names after = { 0, 0, 0 };
     list_traces(dir, &after);
-    size_t files = 0;
-    uint64_t bytes = 0;
+    size_t files = 0, procs = 0;
+    uint64_t bytes = 0, *pids = xcalloc(after.n + 1, sizeof *pids);
     for (size_t i = 0; i < after.n; i++) {
         if (names_has(&before, after.v[i])) continue;
         char *p = xasprintf("%s/%s", dir, after.v[i]);
-        uint64_t id = trace_run_id(p);
+        uint64_t pid;
+        uint64_t id = trace_run_id(p, &pid);
         struct stat st;
-        if ((id == run_id || id == 0) && stat(p, &st) == 0) { files++; bytes += (uint64_t)st.st_size; }
+        if ((id == run_id || id == 0) && stat(p, &st) == 0) {
+            files++;
+            bytes += (uint64_t)st.st_size;
+            size_t k = 0;
+            while (k < procs && (!pid || pids[k] != pid)) k++;
+            if (k == procs) pids[procs++] = pid;
+        }
         free(p);
     }
+    free(pids);
     char hb[32];
     human_bytes(bytes, hb, sizeof hb);
     fprintf(stderr, "phaseprof record: traces in %s\n", dir);
-    fprintf(stderr, "phaseprof record: %zu process%s traced, %s of traces (run %s); %s %s\n",
-            files, files == 1 ? "" : "es", hb, run_hex, cmd[0], how);
+    fprintf(stderr, "phaseprof record: %zu process%s traced, %zu trace file%s, %s (run %s); %s %s\n",
+            procs, procs == 1 ? "" : "es", files, files == 1 ? "" : "s", hb, run_hex, cmd[0], how);
     if (!files)
         say("warning: no trace was written; see any 'phaseprof[PID]:' line above for why");
     return code;

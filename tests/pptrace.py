@@ -29,6 +29,8 @@ PATH is a trace file or a directory of *.pptrace files.  Assertions (repeatable 
   --foot-flag F +     some trace's FOOTER.flags has PP_FOOT_F
   --no-foot-flag F +  no trace's FOOTER.flags has PP_FOOT_F
   --sum K.FIELD>=N +  sum of FIELD over records of kind K >= N (also <= and ==)
+  --setting N=V +     every header's settings list holds "N=V"
+  --header-flag F +   every header's flags has PP_HDR_F
 """
 import fnmatch
 import os
@@ -52,10 +54,13 @@ def load_format():
     th = open(os.path.join(INC, "trace.h")).read()
     for m in re.finditer(r"#define\s+PP_FOOT_(\w+)\s+(0x[0-9a-fA-F]+|\d+)u?", th):
         flags[m.group(1)] = int(m.group(2), 0)
-    return kinds, flags
+    hflags = {}
+    for m in re.finditer(r"#define\s+PP_HDR_(\w+)\s+(0x[0-9a-fA-F]+|\d+)u?", th):
+        hflags[m.group(1)] = int(m.group(2), 0)
+    return kinds, flags, hflags
 
 
-KINDS, FOOT_FLAGS = load_format()
+KINDS, FOOT_FLAGS, HDR_FLAGS = load_format()
 KIND_ID = {v[0]: k for k, v in KINDS.items()}
 
 _CRC = []
@@ -212,7 +217,7 @@ def files_of(paths):
     for p in paths:
         if os.path.isdir(p):
             out += sorted(os.path.join(p, f) for f in os.listdir(p) if f.endswith(".pptrace"))
-        else:
+        elif os.path.exists(p):
             out.append(p)
     return out
 
@@ -353,6 +358,16 @@ def main(argv):
                 fails.append("no trace has footer flag %s" % v)
             if o == "--no-foot-flag" and has:
                 fails.append("%d traces have footer flag %s" % (len(has), v))
+        elif o == "--setting":
+            for t in good:
+                if v.encode() not in hdr(t, "settings", []):
+                    fails.append("%s (pid %d): setting %s not in header (%s)" % (
+                        exe_base(t), hdr(t, "pid"), v,
+                        " ".join(x.decode("utf-8", "replace") for x in hdr(t, "settings", []))))
+        elif o == "--header-flag":
+            for t in good:
+                if not hdr(t, "flags", 0) & HDR_FLAGS[v]:
+                    fails.append("%s (pid %d): header flag %s not set" % (exe_base(t), hdr(t, "pid"), v))
         elif o == "--sum":
             m = re.match(r"(\w+)\.(\w+)(>=|<=|==)(\d+)$", v)
             k, field, op, n = m.group(1), m.group(2), m.group(3), int(m.group(4))
