@@ -1,0 +1,890 @@
+/* Trace reader (see reader.h for the contract): preamble check, the validating index pass with
+ * resync past damage, the string and stack tables, generic record decoding from events.def, and
+ * the directory set.
+ *
+ * Every read of trace bytes goes through src_at(), which hands out [off, off+n) only when all of
+ * it exists, and every varint goes through pp_get_varint() with its end: that is what keeps a
+ * hostile file from making us read out of bounds (the fuzzer checks it). */
+#include "reader.h"
+#include "util.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* ---- kind table, built from the X-macro ---- */
+
+#define F(n, t) #n,
+#define PP_REC(NAME, id, ...) static const char *const fields_##NAME[] = { __VA_ARGS__ NULL };
+#include "phaseprof/events.def"
+#undef PP_REC
+#undef F
+
+#define F(n, t) #t
+#define PP_REC(NAME, id, ...) [id] = { #NAME, id, sizeof(__VA_ARGS__ "") - 1, __VA_ARGS__ "", fields_##NAME, -2 },
+static pp_kind_info kinds[] = {
+#include "phaseprof/events.def"
+};
+#undef PP_REC
+#undef F
+#define NKINDS (sizeof kinds / sizeof kinds[0])
+
+static void kinds_init(void)
+{
+    static int done;
+    if (done) return;
+    for (size_t k = 0; k < NKINDS; k++) {
+        if (!kinds[k].name) continue;
+        int last = -1;
+        for (unsigned i = 0; i < kinds[k].nfields; i++)
+            if (kinds[k].types[i] == 't' || kinds[k].types[i] == 'p') last = (int)i;
+        kinds[k].last_delta = last;
+    }
+    done = 1;
+}
+
+const pp_kind_info *pp_kind(uint64_t kind)
+{
+    kinds_init();
+    return kind < NKINDS && kinds[kind].name ? &kinds[kind] : NULL;
+}
+
+unsigned pp_kind_by_name(const char *name)
+{
+    for (size_t k = 0; k < NKINDS; k++)
+        if (kinds[k].name && !strcmp(kinds[k].name, name)) return (unsigned)k;
+    return 0;
+}
+
+int pp_field_index(const pp_kind_info *k, const char *name)
+{
+    for (unsigned i = 0; k && i < k->nfields; i++)
+        if (!strcmp(k->fields[i], name)) return (int)i;
+    return -1;
+}
+
+static const char *const fn_names[] = {
+#define PP_FN_NAME(n) #n,
+    PP_FNS(PP_FN_NAME)
+#undef PP_FN_NAME
+};
+
+const char *pp_fn_name(uint64_t fn) { return fn < PP_FN_COUNT ? fn_names[fn] : NULL; }
+
+/* ---- diagnostics ---- */
+
+static pp_diag_fn diag_fn;
+static void *diag_ctx;
+
+void pp_reader_set_diag(pp_diag_fn fn, void *ctx) { diag_fn = fn; diag_ctx = ctx; }
+void pp_diag_quiet(void *ctx, const char *path, uint64_t off, const char *what)
+{
+    (void)ctx; (void)path; (void)off; (void)what;
+}
+
+/* ---- the trace object ---- */
+
+#define DIAG_MAX 20              /* the default hook prints this many per file */
+#define WINDOW (4u << 20)        /* read window: holds any chunk (PP_CHUNK_MAX + header) */
+
+/* id → (offset, length) in an arena; open addressing, ids are dense from 1 but a damaged trace
+ * may use any 64-bit value, so no direct indexing. */
+typedef struct idmap {
+    uint64_t *keys;              /* 0 = empty slot (id 0 means "none" and is never stored) */
+    uint64_t *off;
+    uint32_t *len;
+    size_t cap, n;
+} idmap;
+
+struct pp_trace {
+    char *path;
+    int fd;
+    const uint8_t *mem;          /* in-memory source (pp_trace_open_mem), else NULL */
+    uint64_t size;               /* bytes we read: the size at open */
+    uint64_t start;              /* end of the preamble */
+    /* read window */
+    uint8_t *win;
+    uint64_t win_off, win_len;
+    pp_trace_stats st;
+    unsigned ndiag;
+    /* tables */
+    idmap strings, stacks;
+    idmap refs;                  /* string ids used by i fields (index pass only) */
+    pp_buf str_arena;            /* string bytes, each NUL-terminated */
+    uint64_t *frames; size_t nframes, cap_frames;
+    pp_chunk_info *chunks; size_t nchunks, cap_chunks;
+    uint8_t *header_body, *footer_body;
+    struct pp_r_HEADER header;
+    struct pp_r_FOOTER footer;
+    uint32_t *tids; size_t ntids, cap_tids;
+    /* iteration */
+    uint8_t want[256];           /* by kind; want[255] stands for every kind >= 255 */
+    int want_all;
+    size_t it_chunk;
+    const uint8_t *it_p, *it_end, *it_base;
+    uint64_t it_ts, it_ptr, it_off;
+    int it_started, it_failed;
+};
+
+static void diag(pp_trace *t, uint64_t off, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void diag(pp_trace *t, uint64_t off, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    t->ndiag++;
+    if (diag_fn) { diag_fn(diag_ctx, t->path, off, msg); return; }
+    if (t->ndiag <= DIAG_MAX)
+        fprintf(stderr, "phaseprof: %s: offset %" PRIu64 ": %s\n", t->path, off, msg);
+    else if (t->ndiag == DIAG_MAX + 1)
+        fprintf(stderr, "phaseprof: %s: more problems not shown (see the counts in `phaseprof info`)\n", t->path);
+}
+
+/* ---- CRC32C: the hardware instruction when there is one (the index pass checks every byte) ---- */
+
+#if defined(__x86_64__)
+#include <nmmintrin.h>
+__attribute__((target("sse4.2"))) static uint32_t crc_hw(uint32_t crc, const uint8_t *p, size_t n)
+{
+    uint64_t c = ~crc & 0xffffffffu;
+    while (n >= 8) { uint64_t w; memcpy(&w, p, 8); c = _mm_crc32_u64(c, w); p += 8; n -= 8; }
+    uint32_t c32 = (uint32_t)c;
+    while (n--) c32 = _mm_crc32_u8(c32, *p++);
+    return ~c32;
+}
+static uint32_t crc_update(uint32_t crc, const uint8_t *p, size_t n)
+{
+    static int hw = -1;
+    if (hw < 0) hw = __builtin_cpu_supports("sse4.2") ? 1 : 0;
+    return hw ? crc_hw(crc, p, n) : pp_crc32c_update(crc, p, n);
+}
+#else
+static uint32_t crc_update(uint32_t crc, const uint8_t *p, size_t n) { return pp_crc32c_update(crc, p, n); }
+#endif
+
+static int chunk_crc_ok(const uint8_t *hdr, const uint8_t *payload, uint32_t len)
+{
+    uint32_t want;
+    memcpy(&want, hdr + 8, 4);
+    uint32_t c = crc_update(0, hdr + 12, sizeof(struct pp_chunk_header) - 12);
+    c = crc_update(c, payload, len);
+    return c == want;
+}
+
+static uint32_t rd32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return v; }
+static uint64_t rd64(const uint8_t *p) { uint64_t v; memcpy(&v, p, 8); return v; }
+
+/* ---- byte source ---- */
+
+static int src_open(pp_trace *t)
+{
+    if (t->mem || t->fd >= 0) return 0;
+    t->fd = open(t->path, O_RDONLY | O_CLOEXEC);
+    return t->fd < 0 ? -1 : 0;
+}
+
+static void src_close(pp_trace *t)
+{
+    if (t->fd >= 0) close(t->fd);
+    t->fd = -1;
+    free(t->win);
+    t->win = NULL;
+    t->win_off = t->win_len = 0;
+}
+
+/* Pointer to the bytes [off, off+n) if all of them exist (n <= WINDOW), else NULL with *have set
+ * to how many do (up to n).  The file is read through a window that slides forward. */
+static const uint8_t *src_at(pp_trace *t, uint64_t off, uint64_t n, uint64_t *have)
+{
+    uint64_t avail = off < t->size ? t->size - off : 0;
+    if (have) *have = avail < n ? avail : n;
+    if (avail < n) return NULL;
+    if (t->mem) return t->mem + off;
+    if (off >= t->win_off && off + n <= t->win_off + t->win_len) return t->win + (off - t->win_off);
+    if (!t->win) t->win = xmalloc(WINDOW);
+    uint64_t want = t->size - off < WINDOW ? t->size - off : WINDOW;
+    uint64_t got = 0;
+    while (got < want) {
+        ssize_t r = pread(t->fd, t->win + got, want - got, (off_t)(off + got));
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) break;
+        got += (uint64_t)r;
+    }
+    t->win_off = off;
+    t->win_len = got;
+    if (got < n) {   /* the file shrank or failed under us: treat as its end */
+        t->size = off + got;
+        if (have) *have = got;
+        return NULL;
+    }
+    return t->win;
+}
+
+/* ---- id maps ---- */
+
+static uint64_t mix(uint64_t x)
+{
+    x ^= x >> 33; x *= 0xff51afd7ed558ccdull; x ^= x >> 33;
+    return x;
+}
+
+static size_t idmap_find(const idmap *m, uint64_t id)
+{
+    size_t mask = m->cap - 1;
+    for (size_t i = (size_t)mix(id) & mask;; i = (i + 1) & mask)
+        if (m->keys[i] == id || m->keys[i] == 0) return i;
+}
+
+/* Returns 1 if added, 0 if id was there already (the first definition wins) or is 0. */
+static int idmap_add(idmap *m, uint64_t id, uint64_t off, uint32_t len)
+{
+    if (!id) return 0;
+    if ((m->n + 1) * 4 > m->cap * 3) {
+        idmap old = *m;
+        m->cap = old.cap ? old.cap * 2 : 64;
+        m->keys = xcalloc(m->cap, sizeof *m->keys);
+        m->off = xmalloc(m->cap * sizeof *m->off);
+        m->len = xmalloc(m->cap * sizeof *m->len);
+        for (size_t i = 0; i < old.cap; i++) {
+            if (!old.keys[i]) continue;
+            size_t j = idmap_find(m, old.keys[i]);
+            m->keys[j] = old.keys[i]; m->off[j] = old.off[i]; m->len[j] = old.len[i];
+        }
+        free(old.keys); free(old.off); free(old.len);
+    }
+    size_t i = idmap_find(m, id);
+    if (m->keys[i]) return 0;
+    m->keys[i] = id; m->off[i] = off; m->len[i] = len;
+    m->n++;
+    return 1;
+}
+
+static int idmap_get(const idmap *m, uint64_t id, uint64_t *off, uint32_t *len)
+{
+    if (!id || !m->cap) return 0;
+    size_t i = idmap_find(m, id);
+    if (!m->keys[i]) return 0;
+    *off = m->off[i]; *len = m->len[i];
+    return 1;
+}
+
+static void idmap_free(idmap *m) { free(m->keys); free(m->off); free(m->len); memset(m, 0, sizeof *m); }
+
+/* ---- record decoding ---- */
+
+/* Decodes fields [0, upto) of a record of kind k from [p, end) into v (fields not present read 0),
+ * advancing the running time and pointer.  Returns 0, or -1 with *why and *bad (the offending
+ * position) set. */
+static int decode_fields(const pp_kind_info *k, const uint8_t *p, const uint8_t *end, unsigned upto,
+                         uint64_t *ts, uint64_t *ptr, pp_val *v, unsigned *present,
+                         const char **why, const uint8_t **bad)
+{
+    unsigned i = 0;
+    for (; i < upto && p < end; i++) {
+        uint64_t x;
+        const uint8_t *at = p;
+        char ty = k->types[i];
+        if (pp_get_varint(&p, end, &x)) { *why = "varint runs past the record end"; *bad = at; return -1; }
+        switch (ty) {
+        case 't': *ts += (uint64_t)pp_unzigzag(x); v[i].u = *ts; break;
+        case 'p': *ptr += (uint64_t)pp_unzigzag(x); v[i].u = *ptr; break;
+        case 's': v[i].s = pp_unzigzag(x); break;
+        case 'S': case 'B':
+            if (x > (uint64_t)(end - p)) { *why = "byte string longer than the record"; *bad = at; return -1; }
+            v[i].b.p = p; v[i].b.len = (uint32_t)x; v[i].b.count = (uint32_t)x;
+            p += x;
+            break;
+        case 'A': case 'L': {
+            if (x > (uint64_t)(end - p)) { *why = ty == 'A' ? "array count larger than the record" :
+                                                              "string list count larger than the record";
+                                           *bad = at; return -1; }
+            const uint8_t *start = p;
+            for (uint64_t j = 0; j < x; j++) {
+                uint64_t y;
+                const uint8_t *item = p;
+                if (pp_get_varint(&p, end, &y)) { *why = "array item runs past the record end"; *bad = item; return -1; }
+                if (ty == 'L') {
+                    if (y > (uint64_t)(end - p)) { *why = "list string longer than the record"; *bad = item; return -1; }
+                    p += y;
+                }
+            }
+            v[i].b.p = start; v[i].b.len = (uint32_t)(p - start); v[i].b.count = (uint32_t)x;
+            break;
+        }
+        default: v[i].u = x; break;   /* u x i */
+        }
+    }
+    *present = i;
+    if (i < k->nfields) memset(&v[i], 0, (k->nfields - i) * sizeof *v);
+    return 0;
+}
+
+/* Reads the kind and length of the record at *p; on success *body and *blen are set and *p is past it. */
+static int record_frame(const uint8_t **p, const uint8_t *end, uint64_t *kind, const uint8_t **body,
+                        uint64_t *blen, const char **why)
+{
+    if (pp_get_varint(p, end, kind)) { *why = "record kind runs past the chunk end"; return -1; }
+    if (pp_get_varint(p, end, blen)) { *why = "record length runs past the chunk end"; return -1; }
+    if (*blen > (uint64_t)(end - *p)) { *why = "record length past the chunk end"; return -1; }
+    *body = *p;
+    *p += *blen;
+    return 0;
+}
+
+/* ---- the index pass ---- */
+
+typedef struct pending { uint64_t kind, ts, ptr; uint32_t at, len; } pending;
+
+static void note_tid(pp_trace *t, uint32_t tid)
+{
+    if (!tid) return;
+    for (size_t i = t->ntids; i-- > 0;) if (t->tids[i] == tid) return;
+    xgrow((void **)&t->tids, &t->cap_tids, t->ntids + 1, sizeof *t->tids);
+    t->tids[t->ntids++] = tid;
+}
+
+/* Copies a HEADER or FOOTER body so its S/L values outlive the chunk, and decodes it. */
+static uint8_t *keep_record(const pp_kind_info *k, const uint8_t *body, uint32_t len, uint64_t ts,
+                            uint64_t ptr, pp_val *v)
+{
+    uint8_t *copy = xmalloc(len ? len : 1);
+    memcpy(copy, body, len);
+    const char *why; const uint8_t *bad; unsigned present;
+    decode_fields(k, copy, copy + len, k->nfields, &ts, &ptr, v, &present, &why, &bad);
+    return copy;
+}
+
+/* Harvests what the tables need from a validated chunk. */
+static void harvest(pp_trace *t, const uint8_t *payload, const pending *pend, size_t npend)
+{
+    for (size_t i = 0; i < npend; i++) {
+        const pending *q = &pend[i];
+        const pp_kind_info *k = pp_kind(q->kind);
+        const uint8_t *b = payload + q->at;
+        pp_val v[PP_MAX_FIELDS];
+        uint64_t ts = q->ts, ptr = q->ptr;
+        unsigned present;
+        const char *why; const uint8_t *bad;
+        if (q->kind == PP_K_HEADER && !t->header_body) {
+            t->header_body = keep_record(k, b, q->len, ts, ptr, (pp_val *)&t->header);
+            t->st.has_header = 1;
+            continue;
+        }
+        if (q->kind == PP_K_FOOTER) {
+            free(t->footer_body);     /* the last footer wins: the writer writes one */
+            t->footer_body = keep_record(k, b, q->len, ts, ptr, (pp_val *)&t->footer);
+            t->st.complete = 1;
+            continue;
+        }
+        decode_fields(k, b, b + q->len, k->nfields, &ts, &ptr, v, &present, &why, &bad);
+        if (q->kind == PP_K_STRING) {
+            struct pp_r_STRING *s = (struct pp_r_STRING *)v;
+            if (idmap_add(&t->strings, s->id.u, t->str_arena.len, s->text.b.len)) {
+                buf_put(&t->str_arena, s->text.b.p, s->text.b.len);
+                buf_putc(&t->str_arena, 0);
+            }
+        } else if (q->kind == PP_K_STACK) {
+            struct pp_r_STACK *s = (struct pp_r_STACK *)v;
+            if (idmap_add(&t->stacks, s->id.u, t->nframes, s->frames.b.count)) {
+                xgrow((void **)&t->frames, &t->cap_frames, t->nframes + s->frames.b.count, sizeof *t->frames);
+                pp_iter it = pp_iter_of(s->frames);
+                uint64_t f;
+                while (pp_iter_u(&it, &f)) t->frames[t->nframes++] = f;
+            }
+        }
+    }
+}
+
+/* Validates the chunk payload at file offset poff: every record frames, every known record
+ * decodes.  Fills ci's counters and the list of records to harvest.  Returns 0 or -1 (reported). */
+static int validate_chunk(pp_trace *t, const uint8_t *payload, uint32_t len, uint64_t poff,
+                          pp_chunk_info *ci, pending **pend, size_t *npend, size_t *cap_pend,
+                          uint64_t *unknown, int *has_ts)
+{
+    const uint8_t *p = payload, *end = payload + len;
+    uint64_t ts = ci->base_ns, ptr = 0;
+    uint64_t lo = UINT64_MAX, hi = 0;
+    pp_val v[PP_MAX_FIELDS];
+    *npend = 0;
+    *unknown = 0;
+    ci->records = 0;
+    while (p < end) {
+        const uint8_t *rec = p, *body;
+        uint64_t kind, blen;
+        const char *why;
+        if (record_frame(&p, end, &kind, &body, &blen, &why)) {
+            diag(t, poff + (uint64_t)(rec - payload), "%s; chunk skipped", why);
+            return -1;
+        }
+        ci->records++;
+        const pp_kind_info *k = pp_kind(kind);
+        if (!k) { (*unknown)++; continue; }
+        uint64_t ts0 = ts, ptr0 = ptr;
+        unsigned present;
+        const uint8_t *bad;
+        if (decode_fields(k, body, body + blen, k->nfields, &ts, &ptr, v, &present, &why, &bad)) {
+            diag(t, poff + (uint64_t)(bad - payload), "%s record: field %s: %s; chunk skipped", k->name,
+                 k->fields[present < k->nfields ? present : 0], why);
+            return -1;
+        }
+        for (unsigned i = 0; i < present; i++) {
+            if (k->types[i] == 't') { if (v[i].u < lo) lo = v[i].u; if (v[i].u > hi) hi = v[i].u; }
+            else if (k->types[i] == 'i' && v[i].u) idmap_add(&t->refs, v[i].u, 0, 0);
+        }
+        if (kind == PP_K_HEADER || kind == PP_K_FOOTER || kind == PP_K_STRING || kind == PP_K_STACK) {
+            xgrow((void **)pend, cap_pend, *npend + 1, sizeof **pend);
+            (*pend)[(*npend)++] = (pending){ kind, ts0, ptr0, (uint32_t)(body - payload), (uint32_t)blen };
+        }
+    }
+    *has_ts = lo != UINT64_MAX;
+    ci->first_ns = lo == UINT64_MAX ? ci->base_ns : lo;
+    ci->last_ns = lo == UINT64_MAX ? ci->base_ns : hi;
+    return 0;
+}
+
+/* Is there a chunk at off whose header and CRC check out?  *tail is set when one with a sane
+ * header runs past the end of the file (a truncated last chunk). */
+static int chunk_at(pp_trace *t, uint64_t off, int *tail)
+{
+    const uint8_t *h = src_at(t, off, sizeof(struct pp_chunk_header), NULL);
+    if (!h || rd32(h) != PP_CHUNK_MAGIC) return 0;
+    uint32_t len = rd32(h + 4);
+    if (len > PP_CHUNK_MAX) return 0;
+    uint64_t have;
+    uint8_t hdr[sizeof(struct pp_chunk_header)];
+    memcpy(hdr, h, sizeof hdr);            /* the next src_at may move the window */
+    const uint8_t *pl = src_at(t, off + sizeof hdr, len, &have);
+    if (!pl) { *tail = 1; return 0; }
+    return chunk_crc_ok(hdr, pl, len);
+}
+
+/* From off (inside damage), finds the next good chunk; returns its offset or t->size. */
+static uint64_t resync(pp_trace *t, uint64_t off, int *tail)
+{
+    static const uint8_t magic[4] = { 'P', 'H', 'C', 'K' };
+    while (off + 4 <= t->size) {
+        uint64_t have;
+        uint64_t n = t->size - off < WINDOW ? t->size - off : WINDOW;
+        const uint8_t *w = src_at(t, off, n, &have);
+        if (!w) return t->size;
+        const uint8_t *hit = memmem(w, (size_t)n, magic, 4);
+        if (!hit) { off += n - 3; continue; }      /* a magic may straddle the window edge */
+        uint64_t cand = off + (uint64_t)(hit - w);
+        if (chunk_at(t, cand, tail)) return cand;
+        off = cand + 1;
+    }
+    return t->size;
+}
+
+static void index_pass(pp_trace *t)
+{
+    uint64_t off = t->start;
+    pending *pend = NULL;
+    size_t npend = 0, cap_pend = 0;
+    const size_t H = sizeof(struct pp_chunk_header);
+    int seen_ts = 0;
+    while (off < t->size) {
+        uint64_t have;
+        const uint8_t *h = src_at(t, off, H, &have);
+        const char *bad = NULL;
+        uint64_t bad_off = off;
+        if (!h) {
+            /* fewer than 32 bytes left: the start of a chunk cut short, or junk */
+            const uint8_t *rest = src_at(t, off, have, NULL);
+            static const uint8_t magic[4] = { 'P', 'H', 'C', 'K' };
+            if (rest && !memcmp(rest, magic, have < 4 ? have : 4)) { t->st.truncated = 1; break; }
+            bad = "junk at the end of the file (not a chunk header)";
+        } else if (rd32(h) != PP_CHUNK_MAGIC) {
+            bad = "bad chunk magic";
+        } else if (rd32(h + 4) > PP_CHUNK_MAX) {
+            bad = "chunk payload length over the 1 MiB limit";
+            bad_off = off + 4;
+        }
+        uint8_t hdr[32];
+        uint32_t len = 0;
+        const uint8_t *pl = NULL;
+        int tail = 0;
+        uint64_t next = 0;                 /* 0: not searched yet */
+        if (!bad) {
+            memcpy(hdr, h, H);
+            len = rd32(hdr + 4);
+            pl = src_at(t, off + H, len, &have);
+            if (!pl) {
+                /* runs past the end: a cut file, unless a good chunk follows (then the length
+                 * was damaged) */
+                next = resync(t, off + 1, &tail);
+                if (next >= t->size) { t->st.truncated = 1; break; }
+                bad = "chunk length runs past the end of the file";
+                bad_off = off + 4;
+            } else if (!chunk_crc_ok(hdr, pl, len)) {
+                bad = "chunk CRC mismatch";
+                t->st.bad_crc++;
+            }
+        }
+        if (bad) {
+            if (!next) next = resync(t, off + 1, &tail);
+            diag(t, bad_off, "%s; skipped %" PRIu64 " bytes to %s", bad, next - off,
+                 next >= t->size ? "the end of the file" : "the next good chunk");
+            t->st.bad_chunks++;
+            t->st.bad_bytes += next - off;
+            if (next >= t->size && tail) t->st.truncated = 1;
+            off = next;
+            continue;
+        }
+        pp_chunk_info ci = { .off = off, .len = len, .tid = rd32(hdr + 12), .seq = rd64(hdr + 16),
+                             .base_ns = rd64(hdr + 24) };
+        uint64_t unknown = 0;
+        int has_ts = 0;
+        if (validate_chunk(t, pl, len, off + H, &ci, &pend, &npend, &cap_pend, &unknown, &has_ts)) {
+            /* the CRC says the writer wrote it so: skip exactly this chunk */
+            t->st.bad_chunks++;
+            t->st.malformed++;
+            t->st.bad_bytes += H + len;
+            off += H + len;
+            continue;
+        }
+        harvest(t, pl, pend, npend);
+        xgrow((void **)&t->chunks, &t->cap_chunks, t->nchunks + 1, sizeof *t->chunks);
+        t->chunks[t->nchunks++] = ci;
+        t->st.chunks++;
+        t->st.records += ci.records;
+        t->st.unknown_records += unknown;
+        if (has_ts) {
+            if (!seen_ts || ci.first_ns < t->st.first_ns) t->st.first_ns = ci.first_ns;
+            seen_ts = 1;
+            if (ci.last_ns > t->st.last_ns) t->st.last_ns = ci.last_ns;
+        }
+        note_tid(t, ci.tid);
+        off += H + len;
+    }
+    free(pend);
+    /* i fields naming no STRING: the writer drops a STRING record when its buffer is busy */
+    for (size_t i = 0; i < t->refs.cap; i++)
+        if (t->refs.keys[i] && !pp_trace_string(t, t->refs.keys[i], NULL)) t->st.undefined_strings++;
+    idmap_free(&t->refs);
+    t->st.threads = t->ntids;
+    free(t->tids);
+    t->tids = NULL;
+    t->ntids = t->cap_tids = 0;
+}
+
+/* ---- open / close ---- */
+
+static pp_trace *trace_new(const char *name)
+{
+    kinds_init();
+    pp_trace *t = xcalloc(1, sizeof *t);
+    t->path = xstrdup(name);
+    t->fd = -1;
+    t->want_all = 1;
+    buf_init(&t->str_arena);
+    return t;
+}
+
+static void seterr(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void seterr(char *err, size_t errlen, const char *fmt, ...)
+{
+    if (!err || !errlen) return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+}
+
+/* Checks the preamble and runs the index pass.  Returns 0, or -1 with err set. */
+static int trace_load(pp_trace *t, char *err, size_t errlen)
+{
+    uint64_t have;
+    const uint8_t *p = src_at(t, 0, sizeof(struct pp_preamble), &have);
+    if (!p) {
+        /* shorter than the preamble: a trace cut right at its start reads as empty and truncated;
+         * anything else is not ours */
+        const uint8_t *q = have ? src_at(t, 0, have, NULL) : NULL;
+        if (have == 0 || (q && !memcmp(q, PP_MAGIC, have < 8 ? have : 8) &&
+                          (have < 12 || rd32(q + 8) == PP_VERSION))) {
+            t->st.truncated = 1;
+            t->start = t->size;
+            return 0;
+        }
+        if (q && memcmp(q, PP_MAGIC, have < 8 ? have : 8)) {
+            seterr(err, errlen, "%s: offset 0: bad magic: not a phaseprof trace", t->path);
+            return -1;
+        }
+        seterr(err, errlen, "%s: offset 8: unsupported trace version %" PRIu32 " (this reader reads v%u)",
+               t->path, rd32(q + 8), PP_VERSION);
+        return -1;
+    }
+    if (memcmp(p, PP_MAGIC, 8)) {
+        seterr(err, errlen, "%s: offset 0: bad magic: not a phaseprof trace", t->path);
+        return -1;
+    }
+    uint32_t ver = rd32(p + 8), plen = rd32(p + 12);
+    if (ver != PP_VERSION) {
+        seterr(err, errlen, "%s: offset 8: unsupported trace version %" PRIu32 " (this reader reads v%u)",
+               t->path, ver, PP_VERSION);
+        return -1;
+    }
+    if (plen < sizeof(struct pp_preamble) || plen > 65536) {
+        seterr(err, errlen, "%s: offset 12: bad preamble length %" PRIu32, t->path, plen);
+        return -1;
+    }
+    t->start = plen;
+    if (t->start > t->size) { t->st.truncated = 1; t->start = t->size; }
+    index_pass(t);
+    return 0;
+}
+
+pp_trace *pp_trace_open(const char *path, char *err, size_t errlen)
+{
+    pp_trace *t = trace_new(path);
+    struct stat st;
+    if (src_open(t) || fstat(t->fd, &st)) {
+        seterr(err, errlen, "%s: %s", path, strerror(errno));
+        pp_trace_close(t);
+        return NULL;
+    }
+    if (S_ISDIR(st.st_mode)) {
+        seterr(err, errlen, "%s: is a directory", path);
+        pp_trace_close(t);
+        return NULL;
+    }
+    t->size = (uint64_t)st.st_size;
+    t->st.file_bytes = t->size;
+    if (trace_load(t, err, errlen)) { pp_trace_close(t); return NULL; }
+    src_close(t);
+    return t;
+}
+
+pp_trace *pp_trace_open_mem(const void *data, size_t len, const char *name, char *err, size_t errlen)
+{
+    pp_trace *t = trace_new(name ? name : "(memory)");
+    static const uint8_t empty[1];
+    t->mem = data ? data : empty;
+    t->size = len;
+    t->st.file_bytes = len;
+    if (trace_load(t, err, errlen)) { pp_trace_close(t); return NULL; }
+    return t;
+}
+
+void pp_trace_close(pp_trace *t)
+{
+    if (!t) return;
+    src_close(t);
+    idmap_free(&t->strings);
+    idmap_free(&t->stacks);
+    buf_free(&t->str_arena);
+    free(t->frames);
+    free(t->chunks);
+    free(t->header_body);
+    free(t->footer_body);
+    free(t->tids);
+    free(t->path);
+    free(t);
+}
+
+const char *pp_trace_path(const pp_trace *t) { return t->path; }
+const pp_trace_stats *pp_trace_stats_of(const pp_trace *t) { return &t->st; }
+const struct pp_r_HEADER *pp_trace_header(const pp_trace *t) { return t->header_body ? &t->header : NULL; }
+const struct pp_r_FOOTER *pp_trace_footer(const pp_trace *t) { return t->footer_body ? &t->footer : NULL; }
+size_t pp_trace_nchunks(const pp_trace *t) { return t->nchunks; }
+const pp_chunk_info *pp_trace_chunk(const pp_trace *t, size_t i) { return i < t->nchunks ? &t->chunks[i] : NULL; }
+
+const char *pp_trace_string(const pp_trace *t, uint64_t id, size_t *len)
+{
+    uint64_t off; uint32_t n;
+    if (!idmap_get(&t->strings, id, &off, &n)) return NULL;
+    if (len) *len = n;
+    return t->str_arena.data + off;
+}
+
+const uint64_t *pp_trace_stack(const pp_trace *t, uint64_t id, size_t *nframes)
+{
+    uint64_t off; uint32_t n;
+    if (!idmap_get(&t->stacks, id, &off, &n)) return NULL;
+    if (nframes) *nframes = n;
+    static const uint64_t none[1];
+    return n ? t->frames + off : none;
+}
+
+/* ---- iteration ---- */
+
+void pp_trace_select(pp_trace *t, const unsigned *k, size_t n)
+{
+    memset(t->want, 0, sizeof t->want);
+    t->want_all = n == 0;
+    for (size_t i = 0; i < n; i++) t->want[k[i] < 255 ? k[i] : 255] = 1;
+}
+
+void pp_trace_rewind(pp_trace *t)
+{
+    t->it_chunk = 0;
+    t->it_p = t->it_end = NULL;
+    t->it_started = 1;
+    t->it_failed = 0;
+}
+
+static int load_chunk(pp_trace *t)
+{
+    while (t->it_chunk < t->nchunks) {
+        const pp_chunk_info *c = &t->chunks[t->it_chunk++];
+        if (!c->records) continue;
+        if (src_open(t)) {
+            diag(t, 0, "cannot reopen: %s", strerror(errno));
+            return 0;
+        }
+        uint64_t off = c->off + sizeof(struct pp_chunk_header);
+        const uint8_t *p = src_at(t, off, c->len, NULL);
+        if (!p) { diag(t, off, "the file changed while being read"); return 0; }
+        t->it_base = p;
+        t->it_p = p;
+        t->it_end = p + c->len;
+        t->it_off = off;
+        t->it_ts = c->base_ns;
+        t->it_ptr = 0;
+        return 1;
+    }
+    return 0;
+}
+
+int pp_trace_next(pp_trace *t, pp_rec *r)
+{
+    if (!t->it_started) pp_trace_rewind(t);
+    if (t->it_failed) return 0;
+    for (;;) {
+        if (t->it_p >= t->it_end) {
+            if (!load_chunk(t)) {
+                t->it_failed = 1;
+                if (!t->mem) src_close(t);
+                return 0;
+            }
+        }
+        const pp_chunk_info *c = &t->chunks[t->it_chunk - 1];
+        const uint8_t *rec = t->it_p, *body;
+        uint64_t kind, blen;
+        const char *why;
+        if (record_frame(&t->it_p, t->it_end, &kind, &body, &blen, &why)) {
+            diag(t, t->it_off + (uint64_t)(rec - t->it_base), "%s (the file changed?)", why);
+            t->it_p = t->it_end;
+            continue;
+        }
+        const pp_kind_info *k = pp_kind(kind);
+        int wanted = t->want_all || t->want[kind < 255 ? kind : 255];
+        if (!wanted && (!k || k->last_delta < 0)) continue;
+        unsigned upto = !wanted ? (unsigned)k->last_delta + 1 : k ? k->nfields : 0;
+        if (k) {
+            unsigned present;
+            const uint8_t *bad;
+            if (decode_fields(k, body, body + blen, upto, &t->it_ts, &t->it_ptr, r->v, &present, &why, &bad)) {
+                diag(t, t->it_off + (uint64_t)(bad - t->it_base), "%s (the file changed?)", why);
+                t->it_p = t->it_end;
+                continue;
+            }
+            r->nfields = present;
+        } else {
+            r->nfields = 0;
+        }
+        if (!wanted) continue;
+        r->kind = kind;
+        r->info = k;
+        r->tid = c->tid;
+        r->seq = c->seq;
+        r->off = t->it_off + (uint64_t)(rec - t->it_base);
+        r->body = body;
+        r->len = (uint32_t)blen;
+        return 1;
+    }
+}
+
+/* ---- directory set ---- */
+
+static int has_suffix(const char *s, const char *suf)
+{
+    size_t a = strlen(s), b = strlen(suf);
+    return a >= b && !strcmp(s + a - b, suf);
+}
+
+static int by_start(const void *a, const void *b)
+{
+    const pp_trace *x = *(pp_trace *const *)a, *y = *(pp_trace *const *)b;
+    const struct pp_r_HEADER *hx = pp_trace_header(x), *hy = pp_trace_header(y);
+    if (hx && !hy) return -1;
+    if (!hx && hy) return 1;
+    if (hx && hy) {
+        if (hx->start_real_ns.u != hy->start_real_ns.u) return hx->start_real_ns.u < hy->start_real_ns.u ? -1 : 1;
+        if (hx->start_mono_ns.u != hy->start_mono_ns.u) return hx->start_mono_ns.u < hy->start_mono_ns.u ? -1 : 1;
+        if (hx->pid.u != hy->pid.u) return hx->pid.u < hy->pid.u ? -1 : 1;
+    }
+    return strcmp(x->path, y->path);
+}
+
+static int by_name(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+pp_set *pp_set_open(const char *path, char *err, size_t errlen)
+{
+    struct stat st;
+    if (stat(path, &st)) { seterr(err, errlen, "%s: %s", path, strerror(errno)); return NULL; }
+    pp_set *s = xcalloc(1, sizeof *s);
+    if (!S_ISDIR(st.st_mode)) {
+        pp_trace *t = pp_trace_open(path, err, errlen);
+        if (!t) { free(s); return NULL; }
+        s->traces = xmalloc(sizeof *s->traces);
+        s->traces[0] = t;
+        s->n = 1;
+        return s;
+    }
+    DIR *d = opendir(path);
+    if (!d) { seterr(err, errlen, "%s: %s", path, strerror(errno)); free(s); return NULL; }
+    char **names = NULL;
+    size_t nn = 0, cap = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (e->d_name[0] == '.' || !has_suffix(e->d_name, ".pptrace")) continue;
+        xgrow((void **)&names, &cap, nn + 1, sizeof *names);
+        size_t pl = strlen(path);
+        char *full = xmalloc(pl + strlen(e->d_name) + 2);
+        sprintf(full, "%s%s%s", path, pl && path[pl - 1] == '/' ? "" : "/", e->d_name);
+        names[nn++] = full;
+    }
+    closedir(d);
+    if (!nn) {
+        seterr(err, errlen, "%s: no trace files (*.pptrace) in this directory", path);
+        free(s);
+        return NULL;
+    }
+    qsort(names, nn, sizeof *names, by_name);
+    s->traces = xmalloc(nn * sizeof *s->traces);
+    for (size_t i = 0; i < nn; i++) {
+        char msg[1024];
+        pp_trace *t = pp_trace_open(names[i], msg, sizeof msg);
+        if (t) s->traces[s->n++] = t;
+        else { warnx_pp("%s", msg); s->failed++; }
+        free(names[i]);
+    }
+    free(names);
+    if (!s->n) {
+        seterr(err, errlen, "%s: none of its %zu trace files could be read", path, s->failed);
+        free(s->traces);
+        free(s);
+        return NULL;
+    }
+    qsort(s->traces, s->n, sizeof *s->traces, by_start);
+    return s;
+}
+
+void pp_set_close(pp_set *s)
+{
+    if (!s) return;
+    for (size_t i = 0; i < s->n; i++) pp_trace_close(s->traces[i]);
+    free(s->traces);
+    free(s);
+}
