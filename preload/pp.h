@@ -20,7 +20,9 @@
 #ifndef PP_H
 #define PP_H
 
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <errno.h>
 #include <stdint.h>
 #include <stddef.h>
@@ -53,7 +55,7 @@ void pp_resolve_socket(void);
 void pp_resolve_meta(void);
 void pp_resolve_process(void);
 void pp_resolve_thread(void);
-void pp_resolve_wait(void);
+void pp_resolve_dl(void);
 
 /* ---------- configuration (config.c), parsed once in the constructor ---------- */
 struct pp_config {
@@ -98,11 +100,14 @@ struct pp_thread {
     uint64_t sample_start_ns, sample_cpu_ns;  /* start of the current interval */
     uint64_t counters_prev[16];               /* backend values at sample_start */
     uint32_t alloc_tick;                       /* 1 in 64 allocation calls is timed */
+    int64_t alloc_countdown;                   /* bytes until the next allocation sample */
+    uint64_t rng;                              /* xorshift state for sampling intervals */
     uint32_t io_events_this_sec; uint64_t io_events_sec;  /* IO_EVENT rate cap */
 
     /* Chunk buffer: records only from this thread (or its signal handler, see busy). */
     atomic_int busy;            /* 1 while appending; a signal handler seeing 1 skips */
-    uint8_t *buf;               /* chunk header space + payload, pp_cfg.chunk_bytes */
+    uint8_t *buf;               /* chunk header space + payload */
+    uint32_t cap;               /* bytes at buf (pp_cfg.chunk_bytes for threads) */
     uint32_t len;               /* bytes used after the chunk header */
     uint64_t base_ns, last_ts, chunk_open_ns;
     uint64_t last_ptr;
@@ -111,6 +116,8 @@ struct pp_thread {
     int slot;                   /* index in the registry */
     int dead;                   /* thread finished: no more records */
     void *counter_state;        /* counters backend per-thread state */
+    int timer_id;               /* kernel id of this thread's CPU-time sampling timer */
+    int has_timer;
 };
 
 /* Thread state of the calling thread, created on first use; NULL if none can be had. */
@@ -170,7 +177,7 @@ void pp_flush(struct pp_thread *t);
 /* Write the chunk if it is older than pp_cfg.flush_ns: called at sample time. */
 void pp_flush_if_old(struct pp_thread *t, uint64_t now);
 
-/* Interned strings: returns the id (>0) of s, writing a STRING record into t the first time.
+/* Interned strings (call before pp_rec_begin, never between begin and end): returns the id (>0) of s, writing a STRING record into t the first time.
  * 0 if s is NULL.  Lock-free. */
 uint64_t pp_intern(struct pp_thread *t, const char *s, size_t len);
 
@@ -207,6 +214,14 @@ void pp_fd_flush_all(struct pp_thread *t);
 void pp_fd_reset_after_fork(void);
 
 /* ---------- allocation & misc accounting ---------- */
+void *pp_real_malloc(size_t n);      /* the program's allocator, bypassing our accounting */
+void pp_real_free(void *p);
+/* Byte-based allocation sampling (stack.c): cheap countdown, a sample with stack when it hits. */
+void pp_alloc_sampled(struct pp_thread *t, void *p, size_t n);
+void pp_free_sampled(struct pp_thread *t, void *p);
+/* Captures the caller's stack (skipping `skip` of our frames) and returns its interned id, or 0
+ * when stacks are off or the capture is unsafe here. */
+uint64_t pp_stack_capture(struct pp_thread *t, int skip);
 void pp_call_event(struct pp_thread *t, int fn, uint64_t a_ptr_or_fd, int64_t b, uint64_t ts, uint64_t dur);
 
 /* ---------- logging (log.c): one line, "phaseprof[PID]: ...", async-signal-safe ---------- */

@@ -1,0 +1,60 @@
+/* Picks the counter backend once per process (PHASEPROF_COUNTERS) and forwards the core's calls
+ * to it.  Also the per-process resident-set reading each interval (one thread claims it). */
+#include "counters.h"
+#include "internal.h"
+#include <fcntl.h>
+#include <unistd.h>
+#include <sys/syscall.h>
+
+static const struct pp_counter_backend *backend = &pp_counters_sw_backend;
+static const char *note = "";
+
+int pp_counters_init(void)
+{
+    switch (pp_cfg.counters) {
+    case PP_COUNTERS_NONE: backend = &pp_counters_none_backend; break;
+    default: backend = &pp_counters_sw_backend; break;
+    }
+    if (pp_cfg.counters == PP_COUNTERS_PAPI) {
+        note = "papi requested: hardware counters not built into this version; using sw";
+        pp_log("PHASEPROF_COUNTERS=papi: %s", "hardware counters unavailable, using software counters", 0);
+    }
+    return backend->init(&note);
+}
+
+const char *pp_counters_backend(void) { return backend->name; }
+
+int pp_counters_describe(const char **names, int max, const char **n)
+{
+    *n = note;
+    return backend->describe(names, max < PP_MAX_COUNTERS ? max : PP_MAX_COUNTERS);
+}
+
+int pp_counters_read(struct pp_thread *t, uint64_t out[16]) { return backend->read(t, out); }
+void pp_counters_thread_open(struct pp_thread *t) { backend->thread_open(t); }
+void pp_counters_thread_close(struct pp_thread *t) { backend->thread_close(t); }
+void pp_counters_after_fork_child(void) { backend->after_fork_child(); }
+
+/* Resident set size from /proc/self/statm, read by whichever thread samples first in an interval. */
+static atomic_uint_fast64_t rss_last_ns;
+
+uint64_t pp_rss_bytes_if_due(struct pp_thread *t, uint64_t now)
+{
+    (void)t;
+    uint64_t last = atomic_load_explicit(&rss_last_ns, memory_order_relaxed);
+    if (now - last < pp_cfg.interval_ns || !atomic_compare_exchange_strong(&rss_last_ns, &last, now))
+        return 0;
+    int fd = (int)syscall(SYS_openat, AT_FDCWD, "/proc/self/statm", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return 0;
+    char b[128];
+    ssize_t n = syscall(SYS_read, fd, b, sizeof b - 1);
+    syscall(SYS_close, fd);
+    if (n <= 0) return 0;
+    b[n] = 0;
+    const char *p = b;
+    while (*p && *p != ' ') p++;             /* second field: resident pages */
+    uint64_t pages = 0;
+    while (*p == ' ') p++;
+    while (*p >= '0' && *p <= '9') pages = pages * 10 + (uint64_t)(*p++ - '0');
+    return pages * (uint64_t)sysconf(_SC_PAGESIZE);
+}

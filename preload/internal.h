@@ -1,0 +1,60 @@
+/* Core-internal declarations shared by init/thread/buffer/output (not for wrap_*.c). */
+#ifndef PP_INTERNAL_H
+#define PP_INTERNAL_H
+#include "pp.h"
+
+#define PP_MAX_THREADS 1024
+
+/* buffer.c */
+void pp_buffer_init(struct pp_thread *t);
+void pp_buffer_reset_seq(void);
+int pp_flush_final(struct pp_thread *t);
+
+/* strings.c */
+int pp_strings_init(void);
+void pp_strings_reset(void);
+
+/* thread.c */
+extern PP_TLS uint64_t pp_parent_tid;
+extern PP_TLS int pp_thread_gone;
+int pp_threads_init(void);
+void pp_sample_emit(struct pp_thread *t, uint64_t now);
+unsigned pp_threads_flush_all(uint64_t now, unsigned *lost);
+void pp_threads_after_fork_child(void);
+uint64_t pp_cpu_total_ns(void);
+void pp_threads_flush_live(void);
+void pp_threads_totals(uint64_t *records, uint64_t *dropped);
+
+/* counters backend (counters.h has the contract; these are the calls the core makes) */
+int pp_counters_read(struct pp_thread *t, uint64_t out[16]);
+void pp_counters_thread_open(struct pp_thread *t);
+void pp_counters_thread_close(struct pp_thread *t);
+uint64_t pp_rss_bytes_if_due(struct pp_thread *t, uint64_t now);
+
+/* output.c */
+int pp_output_init(int argc, char **argv);
+void pp_proc_after_fork_child(void);
+uint64_t pp_start_mono(void);
+
+/* counters: the backend in use, its event names (for the header) */
+const char *pp_counters_backend(void);
+int pp_counters_describe(const char **names, int max, const char **note);
+int pp_counters_init(void);
+
+/* process-wide record writing */
+extern struct pp_thread *pp_proc;
+/* init.c, process.c, sampler.c */
+void pp_note_exit_status(int status);
+void pp_after_fork_child(void);
+void pp_env_capture(char **envp);
+void pp_counters_after_fork_child(void);
+void pp_sampler_start(void);
+void pp_sampler_stop(void);
+void pp_sampler_after_fork_child(void);
+void pp_sampler_thread_start(struct pp_thread *t);
+void pp_sampler_thread_stop(struct pp_thread *t);
+void pp_sampler_stop_all_timers(void);
+void pp_resolve_sampler(void);
+int64_t pp_alloc_first_gap(struct pp_thread *t);
+void pp_alloc_sample_reset_after_fork(void);
+#endif

@@ -1,0 +1,43 @@
+/* Resolving the real functions behind our hooks.
+ *
+ * dlsym() itself may call calloc/malloc (for its error state) before the real allocator is known,
+ * so while a thread is inside pp_dlsym_next its allocation hooks are served from a static bump
+ * arena (pitfall 1).  Memory from the arena is never reused; free() of it is ignored.  All symbols
+ * are resolved eagerly from the constructor (pitfalls 2, 3); PP_REAL's lazy path only serves
+ * calls made before our constructor ran. */
+#include "pp.h"
+#include "real.h"
+#include <dlfcn.h>
+
+PP_TLS int pp_in_dlsym;
+
+static _Alignas(64) uint8_t arena[64 * 1024];
+static atomic_size_t arena_used;
+
+void *pp_arena_alloc(size_t n, size_t align)
+{
+    if (align < 16) align = 16;
+    size_t old = atomic_load(&arena_used), start;
+    do {
+        start = (old + align - 1) & ~(align - 1);
+        if (start + n > sizeof arena) return 0;
+    } while (!atomic_compare_exchange_weak(&arena_used, &old, start + n));
+    return arena + start;   /* static storage: already zeroed, as calloc needs */
+}
+
+int pp_arena_owns(const void *p)
+{
+    return (const uint8_t *)p >= arena && (const uint8_t *)p < arena + sizeof arena;
+}
+
+void *pp_dlsym_next(const char *name)
+{
+    int saved = errno;
+    pp_in_dlsym++;
+    void *f = dlsym(RTLD_NEXT, name);
+    pp_in_dlsym--;
+    errno = saved;
+    return f;
+}
+
+const unsigned char *pp_arena_end(void) { return arena + sizeof arena; }
