@@ -798,6 +798,7 @@ int pp_trace_next(pp_trace *t, pp_rec *r)
         r->info = k;
         r->tid = c->tid;
         r->seq = c->seq;
+        r->chunk = t->it_chunk - 1;
         r->off = t->it_off + (uint64_t)(rec - t->it_base);
         r->body = body;
         r->len = (uint32_t)blen;

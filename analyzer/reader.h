@@ -47,6 +47,7 @@ typedef struct pp_rec {
     const pp_kind_info *info;      /* NULL: unknown kind; then only kind/len/body are set */
     uint32_t tid;                  /* the chunk's thread id (0: process-level chunk) */
     uint64_t seq;                  /* the chunk's sequence number */
+    size_t chunk;                  /* the chunk's index: pp_trace_chunk(t, r->chunk) */
     uint64_t off;                  /* file offset of the record (its kind varint) */
     const uint8_t *body;           /* the raw body; valid until the next pp_trace_next */
     uint32_t len;

@@ -1,4 +1,5 @@
-/* Allocation wrappers, die(), the growable byte buffer and the escapers declared in util.h.
+/* Allocation wrappers, die(), the growable byte buffer, the escapers and the small hash maps
+ * declared in util.h.
  * Everything that prints bytes from a trace goes through an escaper: a trace can hold any bytes
  * (a program may name a file "\x1b[2J"), and our output must stay one record per line and valid
  * JSON / HTML whatever the input. */
@@ -250,4 +251,108 @@ void buf_escape_html(pp_buf *b, const void *sv, size_t n)
         if (l) { buf_put(b, s + i, l); i += l; }
         else { buf_puts(b, "\xef\xbf\xbd"); i++; }
     }
+}
+
+/* ---- hash maps ---- */
+
+static uint64_t hash_bytes(const void *p, size_t n)
+{
+    const uint8_t *s = p;
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (size_t i = 0; i < n; i++) h = (h ^ s[i]) * 0x100000001b3ull;
+    return h ^ (h >> 29);
+}
+
+static uint64_t hash_u64(uint64_t x)
+{
+    x ^= x >> 33; x *= 0xff51afd7ed558ccdull; x ^= x >> 33; x *= 0xc4ceb9fe1a85ec53ull; x ^= x >> 33;
+    return x;
+}
+
+static size_t strmap_pos(const pp_strmap *m, const void *key, size_t len)
+{
+    size_t mask = m->cap - 1;
+    for (size_t i = (size_t)hash_bytes(key, len) & mask;; i = (i + 1) & mask)
+        if (!m->keys[i] || (m->klen[i] == len && !memcmp(m->keys[i], key, len))) return i;
+}
+
+size_t *strmap_find(const pp_strmap *m, const void *key, size_t len)
+{
+    if (!m->cap) return NULL;
+    size_t i = strmap_pos(m, key, len);
+    return m->keys[i] ? &m->vals[i] : NULL;
+}
+
+size_t *strmap_slot(pp_strmap *m, const void *key, size_t len, int *created)
+{
+    if ((m->n + 1) * 4 > m->cap * 3) {
+        pp_strmap old = *m;
+        m->cap = old.cap ? old.cap * 2 : 32;
+        m->keys = xcalloc(m->cap, sizeof *m->keys);
+        m->klen = xmalloc(m->cap * sizeof *m->klen);
+        m->vals = xmalloc(m->cap * sizeof *m->vals);
+        for (size_t i = 0; i < old.cap; i++) {
+            if (!old.keys[i]) continue;
+            size_t j = strmap_pos(m, old.keys[i], old.klen[i]);
+            m->keys[j] = old.keys[i]; m->klen[j] = old.klen[i]; m->vals[j] = old.vals[i];
+        }
+        free(old.keys); free(old.klen); free(old.vals);
+    }
+    size_t i = strmap_pos(m, key, len);
+    if (created) *created = !m->keys[i];
+    if (!m->keys[i]) {
+        m->keys[i] = xstrndup(key, len);
+        m->klen[i] = len;
+        m->vals[i] = 0;
+        m->n++;
+    }
+    return &m->vals[i];
+}
+
+void strmap_free(pp_strmap *m)
+{
+    for (size_t i = 0; i < m->cap; i++) free(m->keys[i]);
+    free(m->keys); free(m->klen); free(m->vals);
+    memset(m, 0, sizeof *m);
+}
+
+static size_t u64map_pos(const pp_u64map *m, uint64_t key)
+{
+    size_t mask = m->cap - 1;
+    for (size_t i = (size_t)hash_u64(key) & mask;; i = (i + 1) & mask)
+        if (!m->used[i] || m->keys[i] == key) return i;
+}
+
+size_t *u64map_find(const pp_u64map *m, uint64_t key)
+{
+    if (!m->cap) return NULL;
+    size_t i = u64map_pos(m, key);
+    return m->used[i] ? &m->vals[i] : NULL;
+}
+
+size_t *u64map_slot(pp_u64map *m, uint64_t key, int *created)
+{
+    if ((m->n + 1) * 4 > m->cap * 3) {
+        pp_u64map old = *m;
+        m->cap = old.cap ? old.cap * 2 : 32;
+        m->keys = xmalloc(m->cap * sizeof *m->keys);
+        m->vals = xmalloc(m->cap * sizeof *m->vals);
+        m->used = xcalloc(m->cap, 1);
+        for (size_t i = 0; i < old.cap; i++) {
+            if (!old.used[i]) continue;
+            size_t j = u64map_pos(m, old.keys[i]);
+            m->used[j] = 1; m->keys[j] = old.keys[i]; m->vals[j] = old.vals[i];
+        }
+        free(old.keys); free(old.vals); free(old.used);
+    }
+    size_t i = u64map_pos(m, key);
+    if (created) *created = !m->used[i];
+    if (!m->used[i]) { m->used[i] = 1; m->keys[i] = key; m->vals[i] = 0; m->n++; }
+    return &m->vals[i];
+}
+
+void u64map_free(pp_u64map *m)
+{
+    free(m->keys); free(m->vals); free(m->used);
+    memset(m, 0, sizeof *m);
 }

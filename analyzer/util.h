@@ -55,6 +55,19 @@ void buf_quote_text(pp_buf *b, const void *s, size_t n);
 /* Writes b's contents to f. */
 void buf_write(const pp_buf *b, FILE *f);
 
+/* Hash maps from a byte string or a 64-bit key to an index (size_t) into the caller's own array:
+ * the caller keeps the values, the map only finds them.  Keys are copied. */
+typedef struct pp_strmap { char **keys; size_t *klen; size_t *vals; size_t cap, n; } pp_strmap;
+/* The value slot for key: *created says whether it is new (its value is then 0; set it). */
+size_t *strmap_slot(pp_strmap *m, const void *key, size_t len, int *created);
+size_t *strmap_find(const pp_strmap *m, const void *key, size_t len);   /* NULL if absent */
+void strmap_free(pp_strmap *m);
+
+typedef struct pp_u64map { uint64_t *keys; size_t *vals; unsigned char *used; size_t cap, n; } pp_u64map;
+size_t *u64map_slot(pp_u64map *m, uint64_t key, int *created);
+size_t *u64map_find(const pp_u64map *m, uint64_t key);
+void u64map_free(pp_u64map *m);
+
 /* Length of the valid UTF-8 sequence starting at s (of n bytes available), 0 if invalid. */
 size_t utf8_seq_len(const uint8_t *s, size_t n);
 

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Builds the reader fuzz target with clang (libFuzzer + ASan + UBSan) and runs it.
+#   tests/fuzz/run.sh short   replay the seed corpus, then fuzz for 20 s   (part of `make test`)
+#   tests/fuzz/run.sh long    fuzz for 10 minutes                          (`make fuzz`)
+# New inputs go to $B/fuzz/corpus (never into the committed seeds); crashes to $B/fuzz/.
+# Exit status: 0 clean, 1 a finding, 2 the fuzzer could not be built.
+set -u
+mode=${1:-short}
+root=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$root"
+B=${B:-build}
+out="$B/fuzz"
+mkdir -p "$out/corpus"
+CLANG=${CLANG:-clang}
+bin="$out/fuzz_reader"
+src="tests/fuzz/fuzz_reader.c analyzer/reader.c analyzer/util.c analyzer/cmd_dump.c"
+if ! command -v "$CLANG" >/dev/null; then echo "fuzz: $CLANG not found" >&2; exit 2; fi
+# shellcheck disable=SC2086
+if ! "$CLANG" -std=gnu11 -g -O1 -D_GNU_SOURCE -Iinclude -Ianalyzer \
+        -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer \
+        -o "$bin" $src 2>"$out/build.log"; then
+    echo "fuzz: cannot build the fuzz target (libFuzzer missing?):" >&2
+    tail -n 5 "$out/build.log" >&2
+    exit 2
+fi
+case "$mode" in
+    short) secs=20 ;;
+    long)  secs=600 ;;
+    *) echo "usage: $0 short|long" >&2; exit 2 ;;
+esac
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+# replay the committed seeds alone first: a regression on them is the clearest failure
+if ! "$bin" -runs=0 tests/fuzz/corpus >"$out/replay.log" 2>&1; then
+    echo "fuzz: replaying tests/fuzz/corpus failed:" >&2
+    tail -n 30 "$out/replay.log" >&2
+    exit 1
+fi
+if ! "$bin" -max_total_time="$secs" -max_len=65536 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+        -artifact_prefix="$out/" "$out/corpus" tests/fuzz/corpus >"$out/fuzz.log" 2>&1; then
+    echo "fuzz: finding (inputs in $out/crash-* or $out/leak-*):" >&2
+    grep -E "ERROR|SUMMARY|runtime error|Test unit written" "$out/fuzz.log" | head -n 20 >&2
+    exit 1
+fi
+grep -E "^stat::number_of_executed_units|^stat::peak_rss" "$out/fuzz.log" | tr '\n' ' ' | sed 's/$/\n/'
+exit 0
