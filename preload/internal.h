@@ -34,6 +34,7 @@ uint64_t pp_rss_bytes_if_due(struct pp_thread *t, uint64_t now);
 /* output.c */
 int pp_output_init(int argc, char **argv);
 void pp_proc_after_fork_child(void);
+void pp_output_exec_footer(void);
 uint64_t pp_start_mono(void);
 
 /* counters: the backend in use, its event names (for the header) */

@@ -207,6 +207,7 @@ static void write_header(int forked)
         p = pp_put_bytes(p, note, cap(note, 400));
         pp_rec_end(p0, p);
     }
+    pp_flush(p0);          /* the header is on disk before anything else can be */
     pp_proc_unlock(p0);
 }
 
@@ -262,16 +263,11 @@ void pp_output_after_fork_child(void)
     atomic_store(&pp_footer_flags, 0);
     pp_buffer_reset_seq();
     if (create_file(1)) atomic_store(&pp_active, 0);
+    else pp_maps_snapshot();
 }
 
-void pp_output_finish(int exit_status)
+static void write_footer(int exit_status, uint64_t now, unsigned threads, unsigned lost, unsigned extra)
 {
-    int expect = 0;
-    if (!atomic_compare_exchange_strong(&finished, &expect, 1)) return;
-    uint64_t now = pp_now();
-    struct pp_thread *me = pp_self;
-    if (me && !me->dead) pp_fd_flush_all(me);
-    unsigned lost = 0, threads = pp_threads_flush_all(now, &lost);
     pp_maps_refresh();
     struct pp_thread *p0 = pp_proc_lock();
     uint8_t *p = pp_rec_begin(p0, PP_K_FOOTER, 160);
@@ -280,7 +276,7 @@ void pp_output_finish(int exit_status)
         long maxrss = syscall(SYS_getrusage, RUSAGE_SELF, &ru) == 0 ? ru.ru_maxrss : 0;
         uint64_t dropped = 0, records = 0;
         pp_threads_totals(&records, &dropped);
-        uint64_t flags = atomic_load(&pp_footer_flags) | (dropped ? PP_FOOT_DROPPED : 0);
+        uint64_t flags = atomic_load(&pp_footer_flags) | extra | (dropped ? PP_FOOT_DROPPED : 0);
         p = pp_put_ts(p0, p, now);
         p = pp_put_u(p, records);
         p = pp_put_u(p, atomic_load(&out_chunks) + 1);
@@ -298,8 +294,27 @@ void pp_output_finish(int exit_status)
     }
     pp_flush(p0);
     pp_proc_unlock(p0);
+}
+
+void pp_output_finish(int exit_status)
+{
+    int expect = 0;
+    if (!atomic_compare_exchange_strong(&finished, &expect, 1)) return;
+    uint64_t now = pp_now();
+    struct pp_thread *me = pp_self;
+    if (me && !me->dead) pp_fd_flush_all(me);
+    unsigned lost = 0, threads = pp_threads_flush_all(now, &lost);
+    write_footer(exit_status, now, threads, lost, 0);
     atomic_store(&finished, 2);
     atomic_store(&pp_active, 0);
+}
+
+/* Before exec replaces the image: a footer flagged EXEC.  If exec fails, tracing goes on and a
+ * later footer supersedes this one (readers take the last). */
+void pp_output_exec_footer(void)
+{
+    if (atomic_load(&finished)) return;
+    write_footer(-1, pp_now(), 0, 0, PP_FOOT_EXEC);
 }
 
 uint64_t pp_start_mono(void) { return start_mono; }

@@ -167,6 +167,7 @@ static void before_exec(const char *path, char *const argv[])
         pp_flush(t);
     }
     pp_threads_flush_live();
+    pp_output_exec_footer();
     errno = saved;
     pp_guard = g;
 }
