@@ -26,6 +26,7 @@ __attribute__((constructor(101))) static void pp_init(int argc, char **argv, cha
         pp_pid = (pid_t)syscall(SYS_getpid);
         pp_env_capture(envp);
         pp_counters_init();
+        pp_stack_init();
         if (pp_output_init(argc, argv) == 0) {
             pp_maps_snapshot();
             atomic_store(&pp_active, 1);
@@ -61,6 +62,7 @@ void pp_after_fork_child(void)
     pp_pid = (pid_t)syscall(SYS_getpid);
     pp_strings_reset();
     pp_alloc_sample_reset_after_fork();
+    pp_stack_reset_after_fork();
     pp_fd_reset_after_fork();
     pp_counters_after_fork_child();
     pp_proc_after_fork_child();

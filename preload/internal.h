@@ -58,4 +58,10 @@ void pp_sampler_stop_all_timers(void);
 void pp_resolve_sampler(void);
 int64_t pp_alloc_first_gap(struct pp_thread *t);
 void pp_alloc_sample_reset_after_fork(void);
+/* stack.c */
+extern PP_TLS int pp_in_loader;
+void pp_stack_maybe_load(uint64_t now);
+void pp_stack_init(void);
+uint64_t pp_stack_capture_signal(struct pp_thread *t, void *ucontext);
+void pp_stack_reset_after_fork(void);
 #endif

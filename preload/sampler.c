@@ -22,7 +22,7 @@ static struct sigaction program_action;  /* what the program would see for our s
 
 static void on_sample(int sig, siginfo_t *si, void *uc)
 {
-    (void)sig; (void)si; (void)uc;
+    (void)sig; (void)si;
     int saved = errno;
     struct pp_thread *t = pp_self;
     if (t && !t->dead && atomic_load_explicit(&sampling, memory_order_relaxed)) {
@@ -31,6 +31,16 @@ static void on_sample(int sig, siginfo_t *si, void *uc)
         } else {
             pp_guard = 1;
             t->cpu_samples++;
+            uint64_t stack = pp_stack_capture_signal(t, uc);
+            if (stack) {
+                uint8_t *p = pp_rec_begin(t, PP_K_CPU_SAMPLE, 32);
+                if (p) {
+                    p = pp_put_ts(t, p, pp_now());
+                    p = pp_put_u(p, (uint64_t)t->tid);
+                    p = pp_put_u(p, stack);
+                    pp_rec_end(t, p);
+                }
+            }
             uint64_t now = pp_now();
             if (now - t->sample_start_ns >= pp_cfg.interval_ns) {
                 pp_sample_emit(t, now);

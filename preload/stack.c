@@ -1,5 +1,169 @@
-/* Call stacks.  Stack capture arrives with the sampling issue (libunwind); until then every
- * record's stack field is 0, which the format defines as "no stack". */
+/* Call stacks with libunwind, interned: each distinct stack is written once (STACK record) and
+ * referred to by id.
+ *
+ * libunwind is dlopen'ed RTLD_LOCAL, never linked: libunwind.so.8 exports _Unwind_* and, in the
+ * global scope, would replace libgcc's C++ exception unwinder in the programs we trace (pitfall
+ * 27).  It is loaded lazily, from an ordinary intercepted call once the process has run for
+ * 20 ms, so the hundreds of short processes of a build pay nothing (~0.25 ms and a few hundred KB
+ * otherwise).  Before that (and if loading fails) CPU samples carry the interrupted PC alone, read
+ * from the signal context: a flat profile rather than none; other records carry stack 0 ("none").
+ *
+ * In the sampling handler we unwind from the signal's context.  The handler never unwinds when
+ * the interrupted code is our own, the allocator called through us, or the dynamic loader
+ * (dlopen/dlclose/dl_iterate_phdr, whose lock libunwind takes): those samples are skipped and
+ * counted (pitfall 28). */
 #include "pp.h"
+#include "internal.h"
+#include <dlfcn.h>
+#include <link.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <ucontext.h>
+#define UNW_LOCAL_ONLY
+#include <libunwind.h>
 
-uint64_t pp_stack_capture(struct pp_thread *t, int skip) { (void)t; (void)skip; return 0; }
+static int (*u_getcontext)(unw_context_t *);
+static int (*u_init_local2)(unw_cursor_t *, unw_context_t *, int);
+static int (*u_step)(unw_cursor_t *);
+static int (*u_get_reg)(unw_cursor_t *, unw_regnum_t, unw_word_t *);
+static int (*u_backtrace)(void **, int);
+static atomic_int loaded;       /* 0 not yet, 1 ready, -1 failed or off */
+static uintptr_t self_lo, self_hi;
+PP_TLS int pp_in_loader;        /* >0 inside dlopen/dlclose/dl_iterate_phdr */
+
+#define STACK_SLOTS (1u << 16)
+struct sslot { _Atomic uint64_t hash; _Atomic uint64_t id; };
+static struct sslot *stacks;
+static atomic_uint_fast64_t next_stack = 1;
+
+static int find_self(struct dl_phdr_info *info, size_t size, void *data)
+{
+    (void)size;
+    uintptr_t me = (uintptr_t)data;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type != PT_LOAD) continue;
+        uintptr_t lo = info->dlpi_addr + ph->p_vaddr, hi = lo + ph->p_memsz;
+        if (me >= lo && me < hi) {
+            self_lo = info->dlpi_addr;
+            self_hi = 0;
+            for (int j = 0; j < info->dlpi_phnum; j++)
+                if (info->dlpi_phdr[j].p_type == PT_LOAD &&
+                    info->dlpi_addr + info->dlpi_phdr[j].p_vaddr + info->dlpi_phdr[j].p_memsz > self_hi)
+                    self_hi = info->dlpi_addr + info->dlpi_phdr[j].p_vaddr + info->dlpi_phdr[j].p_memsz;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Called from intercepted calls (never from the handler): loads libunwind once the process has
+ * lived long enough to be worth it. */
+void pp_stack_maybe_load(uint64_t now)
+{
+    if (pp_likely(atomic_load_explicit(&loaded, memory_order_relaxed))) return;
+    if (!pp_cfg.stacks) { atomic_store(&loaded, -1); return; }
+    if (now - pp_start_mono() < 20000000u || pp_in_loader || !stacks) return;
+    int expect = 0;
+    static atomic_int claimed;
+    if (!atomic_compare_exchange_strong(&claimed, &expect, 1)) return;
+    int saved = errno;
+    void *h = dlopen("libunwind.so.8", RTLD_NOW | RTLD_LOCAL);
+    if (h) {
+        u_getcontext = dlsym(h, "_Ux86_64_getcontext");
+        u_init_local2 = dlsym(h, "_ULx86_64_init_local2");
+        u_step = dlsym(h, "_ULx86_64_step");
+        u_get_reg = dlsym(h, "_ULx86_64_get_reg");
+        u_backtrace = dlsym(h, "unw_backtrace");
+    }
+    dl_iterate_phdr(find_self, (void *)(uintptr_t)pp_stack_maybe_load);
+    if (h && u_getcontext && u_init_local2 && u_step && u_get_reg && u_backtrace && self_hi) {
+        atomic_store(&loaded, 1);
+    } else {
+        atomic_store(&loaded, -1);
+    }
+    errno = saved;
+}
+
+/* The intern table: 1 MiB of address space, pages touched only as stacks arrive. */
+void pp_stack_init(void)
+{
+    if (!pp_cfg.stacks) return;
+    void *m = (void *)syscall(SYS_mmap, 0, STACK_SLOTS * sizeof(struct sslot), PROT_READ | PROT_WRITE,
+                              MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (m != MAP_FAILED) stacks = m;
+}
+
+static uint64_t intern(struct pp_thread *t, const uint64_t *f, int n)
+{
+    if (n <= 0 || !stacks) return 0;
+    uint64_t h = 0x9E3779B97F4A7C15ull ^ (uint64_t)n;
+    for (int i = 0; i < n; i++) { h ^= f[i]; h *= 0xff51afd7ed558ccdull; h ^= h >> 32; }
+    h |= 1;
+    for (unsigned i = 0, k = (unsigned)h & (STACK_SLOTS - 1); i < 64; i++, k = (k + 1) & (STACK_SLOTS - 1)) {
+        uint64_t cur = atomic_load_explicit(&stacks[k].hash, memory_order_acquire);
+        if (cur == h) {
+            uint64_t id = atomic_load_explicit(&stacks[k].id, memory_order_acquire);
+            return id;   /* 0 while its writer is mid-record: the sample goes without a stack */
+        }
+        if (cur == 0) {
+            uint64_t zero = 0;
+            if (!atomic_compare_exchange_strong(&stacks[k].hash, &zero, h)) { i--; continue; }
+            uint64_t id = atomic_fetch_add(&next_stack, 1);
+            uint8_t *p = pp_rec_begin(t, PP_K_STACK, 16 + 10 * (size_t)n);
+            if (!p) { atomic_store(&stacks[k].hash, 0); return 0; }
+            p = pp_put_u(p, id);
+            p = pp_put_u(p, (uint64_t)n);
+            for (int j = 0; j < n; j++) p = pp_put_u(p, f[j]);
+            pp_rec_end(t, p);
+            atomic_store_explicit(&stacks[k].id, id, memory_order_release);
+            return id;
+        }
+    }
+    return 0;   /* table crowded: stack dropped, the sample still counts */
+}
+
+/* From an intercepted call: frames above our own library. */
+uint64_t pp_stack_capture(struct pp_thread *t, int skip)
+{
+    (void)skip;
+    if (atomic_load_explicit(&loaded, memory_order_relaxed) != 1 || pp_in_loader) return 0;
+    void *raw[130];
+    int depth = (int)pp_cfg.stack_depth + 8;
+    int n = u_backtrace(raw, depth > 130 ? 130 : depth);
+    uint64_t f[128];
+    int k = 0, i = 0;
+    while (i < n && (uintptr_t)raw[i] >= self_lo && (uintptr_t)raw[i] < self_hi) i++;  /* our frames */
+    for (; i < n && k < (int)pp_cfg.stack_depth; i++) if (raw[i]) f[k++] = (uint64_t)(uintptr_t)raw[i];
+    return intern(t, f, k);
+}
+
+/* From the sampling handler, with the interrupted context: frame 0 is the interrupted PC itself,
+ * the rest are return addresses. */
+uint64_t pp_stack_capture_signal(struct pp_thread *t, void *ucontext)
+{
+    if (!ucontext || !stacks) return 0;
+    if (atomic_load_explicit(&loaded, memory_order_relaxed) != 1 || pp_in_loader) {
+        /* No unwinder here (not loaded yet, or inside the loader): the PC alone is still safe. */
+        uint64_t pc = (uint64_t)((ucontext_t *)ucontext)->uc_mcontext.gregs[REG_RIP];
+        return intern(t, &pc, 1);
+    }
+    unw_cursor_t c;
+    if (u_init_local2(&c, (unw_context_t *)ucontext, UNW_INIT_SIGNAL_FRAME) < 0) return 0;
+    uint64_t f[128];
+    int k = 0;
+    do {
+        unw_word_t ip;
+        if (u_get_reg(&c, UNW_REG_IP, &ip) < 0 || !ip) break;
+        f[k++] = ip;
+    } while (k < (int)pp_cfg.stack_depth && u_step(&c) > 0);
+    return intern(t, f, k);
+}
+
+void pp_stack_reset_after_fork(void)
+{
+    if (stacks) memset(stacks, 0, STACK_SLOTS * sizeof(struct sslot));
+    atomic_store(&next_stack, 1);
+}
