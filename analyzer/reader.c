@@ -282,51 +282,92 @@ static void idmap_free(idmap *m) { free(m->keys); free(m->off); free(m->len); me
 
 /* ---- record decoding ---- */
 
-/* Decodes fields [0, upto) of a record of kind k from [p, end) into v (fields not present read 0),
- * advancing the running time and pointer.  Returns 0, or -1 with *why and *bad (the offending
- * position) set. */
-static int decode_fields(const pp_kind_info *k, const uint8_t *p, const uint8_t *end, unsigned upto,
-                         uint64_t *ts, uint64_t *ptr, pp_val *v, unsigned *present,
-                         const char **why, const uint8_t **bad)
+/* Varint with the one-byte case inline: most fields are small. */
+static inline __attribute__((always_inline)) int getv(const uint8_t **p, const uint8_t *end, uint64_t *out)
 {
-    unsigned i = 0;
-    for (; i < upto && p < end; i++) {
-        uint64_t x;
-        const uint8_t *at = p;
-        char ty = k->types[i];
-        if (pp_get_varint(&p, end, &x)) { *why = "varint runs past the record end"; *bad = at; return -1; }
-        switch (ty) {
-        case 't': *ts += (uint64_t)pp_unzigzag(x); v[i].u = *ts; break;
-        case 'p': *ptr += (uint64_t)pp_unzigzag(x); v[i].u = *ptr; break;
-        case 's': v[i].s = pp_unzigzag(x); break;
-        case 'S': case 'B':
-            if (x > (uint64_t)(end - p)) { *why = "byte string longer than the record"; *bad = at; return -1; }
-            v[i].b.p = p; v[i].b.len = (uint32_t)x; v[i].b.count = (uint32_t)x;
-            p += x;
-            break;
-        case 'A': case 'L': {
-            if (x > (uint64_t)(end - p)) { *why = ty == 'A' ? "array count larger than the record" :
-                                                              "string list count larger than the record";
-                                           *bad = at; return -1; }
-            const uint8_t *start = p;
-            for (uint64_t j = 0; j < x; j++) {
-                uint64_t y;
-                const uint8_t *item = p;
-                if (pp_get_varint(&p, end, &y)) { *why = "array item runs past the record end"; *bad = item; return -1; }
-                if (ty == 'L') {
-                    if (y > (uint64_t)(end - p)) { *why = "list string longer than the record"; *bad = item; return -1; }
-                    p += y;
-                }
-            }
-            v[i].b.p = start; v[i].b.len = (uint32_t)(p - start); v[i].b.count = (uint32_t)x;
-            break;
-        }
-        default: v[i].u = x; break;   /* u x i */
-        }
-    }
-    *present = i;
-    if (i < k->nfields) memset(&v[i], 0, (k->nfields - i) * sizeof *v);
-    return 0;
+    if (*p < end && **p < 0x80) { *out = *(*p)++; return 0; }
+    return pp_get_varint(p, end, out);
+}
+
+/* One decoder per kind, generated from events.def so that decoding a record is straight-line
+ * code with no per-field dispatch on the type letter (the reader's hot loop).  Each decodes
+ * fields [0, upto) from [p, end) into v (fields not present read 0), advancing the running time
+ * and pointer, and returns 0, or -1 with *why and *bad (the offending position) set. */
+typedef int (*decode_fn)(const uint8_t *p, const uint8_t *end, unsigned upto, uint64_t *ts,
+                         uint64_t *ptr, pp_val *v, unsigned *present, const char **why,
+                         const uint8_t **bad);
+
+#define FIELD_BEGIN \
+    if (i >= upto || p >= end) goto done; \
+    at = p; \
+    if (getv(&p, end, &x)) { *why = "varint runs past the record end"; goto fail; }
+#define FIELD_t FIELD_BEGIN *ts += (uint64_t)pp_unzigzag(x); v[i].u = *ts; i++;
+#define FIELD_p FIELD_BEGIN *ptr += (uint64_t)pp_unzigzag(x); v[i].u = *ptr; i++;
+#define FIELD_s FIELD_BEGIN v[i].s = pp_unzigzag(x); i++;
+#define FIELD_u FIELD_BEGIN v[i].u = x; i++;
+#define FIELD_x FIELD_u
+#define FIELD_i FIELD_u
+#define FIELD_S FIELD_BEGIN \
+    if (x > (uint64_t)(end - p)) { *why = "byte string longer than the record"; goto fail; } \
+    v[i].b.p = p; v[i].b.len = (uint32_t)x; v[i].b.count = (uint32_t)x; p += x; i++;
+#define FIELD_B FIELD_S
+#define FIELD_A FIELD_BEGIN \
+    if (x > (uint64_t)(end - p)) { *why = "array count larger than the record"; goto fail; } \
+    { const uint8_t *start = p; \
+      for (uint64_t j = 0; j < x; j++) { \
+          uint64_t y; at = p; \
+          if (getv(&p, end, &y)) { *why = "array item runs past the record end"; goto fail; } } \
+      v[i].b.p = start; v[i].b.len = (uint32_t)(p - start); v[i].b.count = (uint32_t)x; } \
+    i++;
+#define FIELD_L FIELD_BEGIN \
+    if (x > (uint64_t)(end - p)) { *why = "string list count larger than the record"; goto fail; } \
+    { const uint8_t *start = p; \
+      for (uint64_t j = 0; j < x; j++) { \
+          uint64_t y; at = p; \
+          if (getv(&p, end, &y)) { *why = "list item runs past the record end"; goto fail; } \
+          if (y > (uint64_t)(end - p)) { *why = "list string longer than the record"; goto fail; } \
+          p += y; } \
+      v[i].b.p = start; v[i].b.len = (uint32_t)(p - start); v[i].b.count = (uint32_t)x; } \
+    i++;
+
+#define F(n, t) FIELD_##t
+#define PP_REC(NAME, id, ...) \
+static int decode_##NAME(const uint8_t *p, const uint8_t *end, unsigned upto, uint64_t *ts, \
+                         uint64_t *ptr, pp_val *v, unsigned *present, const char **why, \
+                         const uint8_t **bad) \
+{ \
+    unsigned i = 0; \
+    uint64_t x; \
+    const uint8_t *at = p; \
+    (void)ts; (void)ptr; \
+    __VA_ARGS__ \
+done: \
+    *present = i; \
+    if (i < sizeof(struct pp_r_##NAME) / sizeof(pp_val)) \
+        memset(&v[i], 0, sizeof(struct pp_r_##NAME) - i * sizeof(pp_val)); \
+    return 0; \
+fail: \
+    *present = i; \
+    *bad = at; \
+    return -1; \
+}
+#include "phaseprof/events.def"
+#undef PP_REC
+#undef F
+
+#define F(n, t)
+#define PP_REC(NAME, id, ...) [id] = decode_##NAME,
+static const decode_fn decoders[] = {
+#include "phaseprof/events.def"
+};
+#undef PP_REC
+#undef F
+
+static inline int decode_fields(const pp_kind_info *k, const uint8_t *p, const uint8_t *end, unsigned upto,
+                                uint64_t *ts, uint64_t *ptr, pp_val *v, unsigned *present,
+                                const char **why, const uint8_t **bad)
+{
+    return decoders[k->id](p, end, upto, ts, ptr, v, present, why, bad);
 }
 
 /* Reads the kind and length of the record at *p; on success *body and *blen are set and *p is past it. */
