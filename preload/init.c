@@ -21,7 +21,7 @@ __attribute__((constructor(101))) static void pp_init(int argc, char **argv, cha
      * must be able to pass through. */
     pp_resolve_alloc(); pp_resolve_mmap(); pp_resolve_posix_io(); pp_resolve_stdio();
     pp_resolve_socket(); pp_resolve_meta(); pp_resolve_process(); pp_resolve_thread();
-    pp_resolve_dl(); pp_resolve_sampler();
+    pp_resolve_dl(); pp_resolve_sampler(); pp_resolve_wait();
     if (pp_config_load() == 0 && pp_strings_init() == 0 && pp_threads_init() == 0) {
         pp_pid = (pid_t)syscall(SYS_getpid);
         pp_env_capture(envp);

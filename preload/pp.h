@@ -56,6 +56,7 @@ void pp_resolve_meta(void);
 void pp_resolve_process(void);
 void pp_resolve_thread(void);
 void pp_resolve_dl(void);
+void pp_resolve_wait(void);
 
 /* ---------- configuration (config.c), parsed once in the constructor ---------- */
 struct pp_config {
