@@ -489,11 +489,11 @@ static void link_tree(proc *ps, size_t n)
     }
 }
 
+/* Is the child of a FORK record in image i traced?  (Its header names i's pid as parent.) */
 static int forked_here(const proc *ps, size_t n, size_t i, uint64_t child)
 {
-    /* is a FORK record of i's chain matched by a traced child? */
     for (size_t j = 0; j < n; j++)
-        if (ps[j].parent == i + 1 && ps[j].pid == child) return 1;
+        if (ps[j].h && ps[j].pid == child && ps[j].ppid == ps[i].pid) return 1;
     return 0;
 }
 
