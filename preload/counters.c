@@ -1,23 +1,41 @@
 /* Picks the counter backend once per process (PHASEPROF_COUNTERS) and forwards the core's calls
- * to it.  Also the per-process resident-set reading each interval (one thread claims it). */
+ * to it.  auto takes papi when PAPI offers at least cycles and instructions, else sw; the answer
+ * is handed to child processes (PHASEPROF_COUNTERS_PROBE) so a build's hundreds of processes
+ * probe once.  Also the per-process resident-set reading each interval (one thread claims it). */
 #include "counters.h"
 #include "internal.h"
 #include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 #include <sys/syscall.h>
+
+extern const struct pp_counter_backend pp_counters_papi_backend;
+int pp_papi_has_cycles_and_instructions(void);
 
 static const struct pp_counter_backend *backend = &pp_counters_sw_backend;
 static const char *note = "";
 
 int pp_counters_init(void)
 {
-    switch (pp_cfg.counters) {
-    case PP_COUNTERS_NONE: backend = &pp_counters_none_backend; break;
-    default: backend = &pp_counters_sw_backend; break;
-    }
-    if (pp_cfg.counters == PP_COUNTERS_PAPI) {
-        note = "papi requested: hardware counters not built into this version; using sw";
-        pp_log("PHASEPROF_COUNTERS=papi: %s", "hardware counters unavailable, using software counters", 0);
+    const char *probed = getenv("PHASEPROF_COUNTERS_PROBE");
+    int want = pp_cfg.counters;
+    if (want == PP_COUNTERS_AUTO && probed && !strcmp(probed, "sw")) want = PP_COUNTERS_SW;
+    if (want == PP_COUNTERS_NONE) backend = &pp_counters_none_backend;
+    if (want == PP_COUNTERS_PAPI || want == PP_COUNTERS_AUTO) {
+        const char *why = "";
+        if (pp_counters_papi_backend.init(&why) == 0 &&
+            (want == PP_COUNTERS_PAPI || pp_papi_has_cycles_and_instructions())) {
+            backend = &pp_counters_papi_backend;
+        } else {
+            backend = &pp_counters_sw_backend;
+            if (want == PP_COUNTERS_PAPI) {
+                note = why[0] ? why : "PAPI lacks cycles and instructions";
+                pp_log("PHASEPROF_COUNTERS=papi: %s; using software counters", note, 0);
+            }
+        }
+        if (want == PP_COUNTERS_AUTO && !probed)
+            pp_env_carry("PHASEPROF_COUNTERS_PROBE", backend == &pp_counters_papi_backend ? "papi" : "sw");
     }
     return backend->init(&note);
 }

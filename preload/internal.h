@@ -48,6 +48,7 @@ extern struct pp_thread *pp_proc;
 void pp_note_exit_status(int status);
 void pp_after_fork_child(void);
 void pp_env_capture(char **envp);
+void pp_env_carry(const char *name, const char *value);  /* for exec'd children */
 void pp_counters_after_fork_child(void);
 void pp_sampler_start(void);
 void pp_sampler_stop(void);

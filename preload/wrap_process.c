@@ -62,6 +62,8 @@ static const char *add_carry(const char *name, const char *value)
     return carry[ncarry++] = d;
 }
 
+void pp_env_carry(const char *name, const char *value) { add_carry(name, value); }
+
 static int name_is(const char *entry, const char *name)
 {
     size_t n = strlen(name);
