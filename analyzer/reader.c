@@ -211,8 +211,10 @@ static const uint8_t *src_at(pp_trace *t, uint64_t off, uint64_t n, uint64_t *ha
     if (avail < n) return NULL;
     if (t->mem) return t->mem + off;
     if (off >= t->win_off && off + n <= t->win_off + t->win_len) return t->win + (off - t->win_off);
-    if (!t->win) t->win = xmalloc(WINDOW);
-    uint64_t want = t->size - off < WINDOW ? t->size - off : WINDOW;
+    /* most traces are small: a window no bigger than the file keeps a set of thousands cheap */
+    uint64_t cap = t->size < WINDOW ? t->size : WINDOW;
+    if (!t->win) t->win = xmalloc(cap ? cap : 1);
+    uint64_t want = t->size - off < cap ? t->size - off : cap;
     uint64_t got = 0;
     while (got < want) {
         ssize_t r = pread(t->fd, t->win + got, want - got, (off_t)(off + got));
