@@ -776,6 +776,12 @@ void pp_trace_rewind(pp_trace *t)
     t->it_failed = 0;
 }
 
+void pp_trace_seek(pp_trace *t, size_t i)
+{
+    pp_trace_rewind(t);
+    t->it_chunk = i < t->nchunks ? i : t->nchunks;
+}
+
 static int load_chunk(pp_trace *t)
 {
     while (t->it_chunk < t->nchunks) {

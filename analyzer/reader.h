@@ -147,6 +147,9 @@ const pp_chunk_info *pp_trace_chunk(const pp_trace *t, size_t i);
 void pp_trace_select(pp_trace *t, const unsigned *kinds, size_t n);
 /* Starts again from the first record.  Called implicitly before the first pp_trace_next. */
 void pp_trace_rewind(pp_trace *t);
+/* Positions the iterator at the start of chunk i (pp_trace_chunk): with the chunk index
+ * (tid, first_ns, last_ns) a caller can read one thread or one time range without the rest. */
+void pp_trace_seek(pp_trace *t, size_t i);
 /* Next record in file order: 1 and *r filled, or 0 at the end (or if the file changed under us,
  * reported through the diagnostic hook).  The file is held open only while iterating; it is
  * closed at the end. */

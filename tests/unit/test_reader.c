@@ -273,6 +273,11 @@ static void test_tables(void)
     const pp_chunk_info *c = pp_trace_chunk(t, 1);
     result("chunk_index", pp_trace_nchunks(t) == 4 && c && c->tid == 101 && c->seq == 1 && c->records == 3 &&
            c->first_ns == 2500 && c->last_ns == 3000, "wrong");
+    /* seek: start at the third chunk */
+    pp_trace_seek(t, 2);
+    int got = pp_trace_next(t, &r);
+    result("seek_to_chunk", got && r.kind == PP_K_STRING && r.chunk == 2 && count_records(t) == SMALL_RECORDS,
+           "kind=%" PRIu64, r.kind);
     pp_trace_close(t);
     tg_free(&g);
 }
