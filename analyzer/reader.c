@@ -123,7 +123,7 @@ struct pp_trace {
     uint8_t *header_body, *footer_body;
     struct pp_r_HEADER header;
     struct pp_r_FOOTER footer;
-    uint32_t *tids; size_t ntids, cap_tids;
+    pp_u64map tids;              /* distinct chunk tids (index pass only) */
     /* iteration */
     uint8_t want[256];           /* by kind; want[255] stands for every kind >= 255 */
     int want_all;
@@ -390,10 +390,7 @@ typedef struct pending { uint64_t kind, ts, ptr; uint32_t at, len; } pending;
 
 static void note_tid(pp_trace *t, uint32_t tid)
 {
-    if (!tid) return;
-    for (size_t i = t->ntids; i-- > 0;) if (t->tids[i] == tid) return;
-    xgrow((void **)&t->tids, &t->cap_tids, t->ntids + 1, sizeof *t->tids);
-    t->tids[t->ntids++] = tid;
+    if (tid) u64map_slot(&t->tids, tid, NULL);
 }
 
 /* Copies a HEADER or FOOTER body so its S/L values outlive the chunk, and decodes it. */
@@ -615,10 +612,8 @@ static void index_pass(pp_trace *t)
     for (size_t i = 0; i < t->refs.cap; i++)
         if (t->refs.keys[i] && !pp_trace_string(t, t->refs.keys[i], NULL)) t->st.undefined_strings++;
     idmap_free(&t->refs);
-    t->st.threads = t->ntids;
-    free(t->tids);
-    t->tids = NULL;
-    t->ntids = t->cap_tids = 0;
+    t->st.threads = t->tids.n;
+    u64map_free(&t->tids);
 }
 
 /* ---- open / close ---- */
@@ -730,7 +725,7 @@ void pp_trace_close(pp_trace *t)
     free(t->chunks);
     free(t->header_body);
     free(t->footer_body);
-    free(t->tids);
+    u64map_free(&t->tids);
     free(t->path);
     free(t);
 }
