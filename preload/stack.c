@@ -59,13 +59,21 @@ static int find_self(struct dl_phdr_info *info, size_t size, void *data)
     return 0;
 }
 
+static void load_now(void);
+
 /* Called from intercepted calls (never from the handler): loads libunwind once the process has
  * lived long enough to be worth it. */
 void pp_stack_maybe_load(uint64_t now)
 {
     if (pp_likely(atomic_load_explicit(&loaded, memory_order_relaxed))) return;
+    if (now - pp_start_mono() < 20000000u) return;
+    load_now();
+}
+
+static void load_now(void)
+{
     if (!pp_cfg.stacks) { atomic_store(&loaded, -1); return; }
-    if (now - pp_start_mono() < 20000000u || pp_in_loader || !stacks) return;
+    if (pp_in_loader || !stacks) return;
     int expect = 0;
     static atomic_int claimed;
     if (!atomic_compare_exchange_strong(&claimed, &expect, 1)) return;
@@ -125,10 +133,12 @@ static uint64_t intern(struct pp_thread *t, const uint64_t *f, int n)
     return 0;   /* table crowded: stack dropped, the sample still counts */
 }
 
-/* From an intercepted call: frames above our own library. */
+/* From an intercepted call: frames above our own library.  The first record that wants a stack
+ * (an allocation sample, a slow I/O call or wait) loads libunwind if the timer has not yet. */
 uint64_t pp_stack_capture(struct pp_thread *t, int skip)
 {
     (void)skip;
+    if (pp_unlikely(!atomic_load_explicit(&loaded, memory_order_relaxed))) load_now();
     if (atomic_load_explicit(&loaded, memory_order_relaxed) != 1 || pp_in_loader) return 0;
     void *raw[130];
     int depth = (int)pp_cfg.stack_depth + 8;
@@ -145,6 +155,7 @@ uint64_t pp_stack_capture(struct pp_thread *t, int skip)
 uint64_t pp_stack_capture_signal(struct pp_thread *t, void *ucontext)
 {
     if (!ucontext || !stacks) return 0;
+    if (pp_in_loader) t->skipped_samples++;      /* unwinding there could deadlock: counted */
     if (atomic_load_explicit(&loaded, memory_order_relaxed) != 1 || pp_in_loader) {
         /* No unwinder here (not loaded yet, or inside the loader): the PC alone is still safe. */
         uint64_t pc = (uint64_t)((ucontext_t *)ucontext)->uc_mcontext.gregs[REG_RIP];

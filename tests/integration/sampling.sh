@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# Issue 3: CPU sampling, byte-sampled allocations, wait attribution and symbolization, each on a
+# test program whose true answer is known, with enough samples that chance cannot decide.
+source "$(dirname "$0")/../lib.sh"
+cd "$T" || exit 1
+SRC="$ROOT/tests/progs"
+
+# top_share FILE TABLE FUNC: the share (percent) of the entries of table TABLE whose first frame
+# is FUNC, summed; and top_value converts "860.4 MiB" / "12 samples" / "0.5 s" to a number.
+top_table() {  # prints the entries of one table as "share<TAB>value<TAB>unit<TAB>first frame"
+    awk -v t="$2" '
+        /^Top stacks by / { on = index($0, t) > 0; next }
+        !on { next }
+        /^  +[0-9.]+%/ { share = $1; sub("%", "", share); val = $2; unit = $3; getline
+                         if ($0 ~ /^      \[/) getline
+                         sub(/^ +/, ""); printf "%s\t%s\t%s\t%s\n", share, val, unit, $0 }' "$1"
+}
+sum_share() { top_table "$1" "$2" | awk -F'\t' -v f="$3" 'index($4, f " (") == 1 { s += $1 } END { printf "%.1f\n", s + 0 }'; }
+sum_bytes() {
+    top_table "$1" "$2" | awk -F'\t' -v f="$3" 'index($4, f " (") == 1 {
+        m = 1; if ($3 == "KiB") m = 1024; if ($3 == "MiB") m = 1048576; if ($3 == "GiB") m = 1073741824
+        s += $2 * m } END { printf "%.0f\n", s + 0 }'
+}
+within() { awk -v v="$1" -v lo="$2" -v hi="$3" 'BEGIN { exit !(v >= lo && v <= hi) }'; }
+
+# 1. CPU: 3:1 between two functions, >= 2,000 samples, shares within 5 points; -g symbolizes to
+#    the right function and line.
+d="$T/cpu"
+LD_PRELOAD="$LIB" PHASEPROF_OUTPUT="$d" PHASEPROF_INTERVAL_MS=1 "$PROGS/cpu_split" >/dev/null
+"$PP" report "$d" --top -n 20 --depth 1 >"$T/cpu.top" 2>&1
+samples=$(sed -n 's/^Top stacks by CPU time (samples): \([0-9]*\) samples.*/\1/p' "$T/cpu.top")
+if [ "${samples:-0}" -ge 2000 ]; then pass sampling.cpu_enough_samples; else fail sampling.cpu_enough_samples "only ${samples:-0} samples"; fi
+a=$(sum_share "$T/cpu.top" "CPU time" three_parts); b=$(sum_share "$T/cpu.top" "CPU time" one_part)
+if within "$a" 70 80 && within "$b" 20 30; then pass sampling.cpu_shares_3_to_1
+else fail sampling.cpu_shares_3_to_1 "three_parts=$a% one_part=$b% (want 75±5 / 25±5)"; cat "$T/cpu.top" | head -20; fi
+line=$(grep -n 'three_parts loop' "$SRC/cpu_split.c" | cut -d: -f1)
+if grep -q "three_parts (cpu_split.c:$line)" "$T/cpu.top"; then pass sampling.symbolizes_function_and_line
+else fail sampling.symbolizes_function_and_line "no 'three_parts (cpu_split.c:$line)' in the report"; fi
+
+# 2. Allocations: two sites 3:1 in bytes (1.2 GiB in all, mixed sizes) → sampled per-site shares
+#    within 5 points, and the estimate of the two sites' bytes within 10% of the truth.
+d="$T/alloc"
+out=$(LD_PRELOAD="$LIB" PHASEPROF_OUTPUT="$d" "$PROGS/alloc_sites")
+true_a=$(echo "$out" | sed 's/.*site_a=\([0-9]*\).*/\1/'); true_b=$(echo "$out" | sed 's/.*site_b=\([0-9]*\).*/\1/')
+"$PP" report "$d" --top -n 20 --depth 1 >"$T/alloc.top" 2>&1
+ea=$(sum_bytes "$T/alloc.top" "allocated bytes" site_a); eb=$(sum_bytes "$T/alloc.top" "allocated bytes" site_b)
+share=$(awk -v a="$ea" -v b="$eb" 'BEGIN { if (a + b > 0) printf "%.1f", 100 * a / (a + b); else print 0 }')
+if within "$share" 70 80; then pass sampling.alloc_site_shares_3_to_1
+else fail sampling.alloc_site_shares_3_to_1 "site_a share $share% (want 75±5); estimates a=$ea b=$eb"; fi
+ratio=$(awk -v e="$ea" -v f="$eb" -v a="$true_a" -v b="$true_b" 'BEGIN { printf "%.3f", (e + f) / (a + b) }')
+if within "$ratio" 0.90 1.10; then pass sampling.alloc_total_estimate
+else fail sampling.alloc_total_estimate "estimate/true = $ratio (want 1±0.10)"; fi
+
+# 3. Two threads contending on one mutex: the mutex wait is attributed to the locking site.
+d="$T/lock"
+LD_PRELOAD="$LIB" PHASEPROF_OUTPUT="$d" "$PROGS/lock_contend" >/dev/null
+"$PP" report "$d" --top -n 20 --depth 2 >"$T/lock.top" 2>&1
+line=$(grep -n 'the contended lock' "$SRC/lock_contend.c" | cut -d: -f1)
+if awk '/^Top stacks by time blocked/ { on = 1 } on && /\[mutex\]/ { getline; print; exit }' "$T/lock.top" | grep -q "contended_site (lock_contend.c:$line)"; then
+    pass sampling.mutex_wait_at_lock_site
+else fail sampling.mutex_wait_at_lock_site "no mutex wait at contended_site (lock_contend.c:$line)"; sed -n '/blocked/,$p' "$T/lock.top" | head; fi
+
+# 4. A thread blocked 1 s in read() on a pipe: no EINTR, same output.
+same_run sampling.blocked_read_no_eintr "$T/pipe" "$PROGS/pipe_block"
+grep -q 'read=1 ok' "$T/pp.out" && pass sampling.blocked_read_result || fail sampling.blocked_read_result "$(cat "$T/pp.out")"
+
+# 5. A program with its own SIGPROF handler keeps it (and its ticks); the trace says sampling
+#    stood aside.
+same_run sampling.own_sigprof_same_output "$T/sigprof" "$PROGS/own_sigprof"
+if grep -q 'handler_is_mine=1' "$T/pp.out" && "$PP" dump "$T"/sigprof/*.pptrace | grep FOOTER | grep -q 'SIGNAL_TAKEN\|flags=0x1[0-9a-f][0-9a-f]\b'; then
+    pass sampling.own_sigprof_recorded
+else fail sampling.own_sigprof_recorded "$("$PP" dump "$T"/sigprof/*.pptrace | grep FOOTER)"; fi
+
+# 6. PHASEPROF_COUNTERS=papi: on a machine whose PAPI has no hardware event, one clear line and a
+#    software fallback that the header records; with events, the papi backend.
+d="$T/papi"
+err=$(PHASEPROF_COUNTERS=papi LD_PRELOAD="$LIB" PHASEPROF_OUTPUT="$d" /bin/true 2>&1 >/dev/null)
+info=$("$PP" info "$d" 2>&1)
+if command -v papi_avail >/dev/null && papi_avail 2>/dev/null | grep -q 'Of 0 available events'; then
+    if [ "$(printf '%s\n' "$err" | grep -c '^phaseprof\[[0-9]*\]: PHASEPROF_COUNTERS=papi')" = 1 ] &&
+       printf '%s' "$info" | grep -q 'backend=sw' && printf '%s' "$info" | grep -qi 'no usable hardware event'; then
+        pass sampling.papi_falls_back_to_sw
+    else fail sampling.papi_falls_back_to_sw "stderr: $err / info: $(printf '%s' "$info" | grep -i counters)"; fi
+else
+    printf '%s' "$info" | grep -q 'backend=papi' && pass sampling.papi_backend_live || fail sampling.papi_backend_live "$(printf '%s' "$info" | grep counters)"
+fi
+
+# 7. dlopen/dlclose in a loop beside two computing threads sampled at 1 kHz: no hang, same
+#    output, and samples that landed inside the loader were skipped and counted.
+d="$T/dl"
+secs=${PP_DLOPEN_SECS:-60}
+if timeout $((secs + 60)) env LD_PRELOAD="$LIB" PHASEPROF_OUTPUT="$d" PHASEPROF_INTERVAL_MS=1 "$PROGS/dlopen_loop" "$secs" >"$T/dl.out" 2>&1; then
+    grep -q 'loops ok 1' "$T/dl.out" && pass sampling.dlopen_loop_no_hang || fail sampling.dlopen_loop_no_hang "$(cat "$T/dl.out")"
+    skipped=$("$PP" info "$d" | sed -n 's/.*skipped_samples=\([0-9]*\).*/\1/p' | sort -n | tail -1)
+    if [ "${skipped:-0}" -gt 0 ]; then pass sampling.loader_samples_skipped_and_counted
+    else fail sampling.loader_samples_skipped_and_counted "skipped_samples=${skipped:-none}"; fi
+else
+    fail sampling.dlopen_loop_no_hang "timed out or failed: $(tail -3 "$T/dl.out")"
+fi
