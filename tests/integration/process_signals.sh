@@ -7,7 +7,7 @@ cd "$T" || exit 1
 
 d="$T/bs"
 same_run blocks_signals.same_output "$d" "$PROGS/blocks_signals"
-if grep -q 'mask intact main=1 thread=1, pending signals 0' "$T/pp.out"; then pass blocks_signals.mask_untouched
+if grep -q 'mask intact main=1 thread=1, pending signals 0$' "$T/pp.out"; then pass blocks_signals.mask_untouched
 else fail blocks_signals.mask_untouched "$(cat "$T/pp.out")"; fi
 # ~200 ms of CPU on each of two threads at the default 10 ms interval: samples from both.
 trace_check blocks_signals.traces "$d" --run-id "$PHASEPROF_RUN_ID" --complete --traces 1 \

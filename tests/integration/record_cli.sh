@@ -76,9 +76,9 @@ if [ -f /usr/lib/x86_64-linux-gnu/libc.a ] || [ -f /usr/lib/libc.a ]; then
 else
     fail record.refuses_static "no libc.a (install build-essential)"
 fi
-cp "$(command -v true)" "$T/suid_true" && chmod u+s "$T/suid_true"
+cp /bin/true "$T/suid_true" && chmod u+s "$T/suid_true"
 expect record.refuses_setuid 2 'setuid' -- "$PP" record -o "$T/no2" -- "$T/suid_true"
-cp "$(command -v true)" "$T/sgid_true" && chmod g+s "$T/sgid_true"
+cp /bin/true "$T/sgid_true" && chmod g+s "$T/sgid_true"
 expect record.refuses_setgid 2 'setgid' -- "$PP" record -o "$T/no2" -- "$T/sgid_true"
 printf 'just text\n' >"$T/text_prog"; chmod +x "$T/text_prog"
 expect record.refuses_non_elf 2 'neither an ELF' -- "$PP" record -o "$T/no3" -- "$T/text_prog"

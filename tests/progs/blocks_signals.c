@@ -2,7 +2,9 @@
  * and the preload must leave its signal mask alone: no sampling signal unblocked, none
  * delivered.  It blocks all signals, starts a thread (which inherits the mask), both compute
  * and allocate for a while, then report whether the mask is still complete and whether any
- * signal is pending (a sampling signal left pending would be a tracer bug showing). */
+ * signal is pending (a sampling signal left pending would be a tracer bug showing: a daemon that
+ * sigwait()s on everything would receive it), and how many threads it had at start. */
+#include <dirent.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -49,8 +51,22 @@ static void *work(void *arg)
     return NULL;
 }
 
+/* Threads of this process right now (pitfall 7: a tracer must not add helper threads that
+ * could take the program's signals). */
+static int count_tasks(void)
+{
+    DIR *d = opendir("/proc/self/task");
+    if (!d) return -1;
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) if (e->d_name[0] != '.') n++;
+    closedir(d);
+    return n;
+}
+
 int main(void)
 {
+    int tasks_at_start = count_tasks();
     sigset_t all;
     sigfillset(&all);
     sigprocmask(SIG_SETMASK, &all, NULL);
@@ -61,9 +77,15 @@ int main(void)
     pthread_join(t, NULL);
     sigset_t pend;
     sigpending(&pend);
+    char list[256] = "";
     int pending = 0;
-    for (int s = 1; s < NSIG; s++) if (sigismember(&pend, s)) pending++;
-    printf("blocks_signals: mask intact main=%d thread=%d, pending signals %d\n", main_ok,
-           thread_ok, pending);
+    for (int s = 1; s < NSIG; s++)
+        if (sigismember(&pend, s)) {
+            pending++;
+            snprintf(list + strlen(list), sizeof list - strlen(list), " %d", s);
+        }
+    printf("blocks_signals: mask intact main=%d thread=%d, pending signals %d%s%s\n", main_ok,
+           thread_ok, pending, pending ? ":" : "", list);
+    printf("blocks_signals: threads at start %d\n", tasks_at_start);
     return 0;
 }
