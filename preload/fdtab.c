@@ -1,0 +1,566 @@
+/* The per-descriptor table and the accounting every I/O hook ends in (pp_io_done and friends).
+ *
+ * One process-wide table of FD_SLOTS slots indexed by descriptor number, in one anonymous mmap
+ * made at load (pages are touched only for descriptors in use).  A slot holds what the FILE_STATS
+ * record needs, Darshan style: path, descriptor class, opens, calls/bytes/time each way, metadata
+ * and sync calls, seeks, sequential accesses, access-size histograms, highest offset, errors.
+ * Every call is also added to the calling thread's SAMPLE cells (class x op), which is all that
+ * descriptors beyond the table get (and the footer says PP_FOOT_FDS_FULL).
+ *
+ * Descriptors are shared by threads, so slot fields are atomics, but a lock-prefixed add on every
+ * counter would cost more than the rest of the hook: a slot remembers the one thread that uses
+ * it and that thread updates with plain relaxed load/store; once a second thread touches the
+ * slot it is marked shared for good and everyone uses atomic adds (a count can be lost only in
+ * the instant of that switch).
+ *
+ * Never: malloc, stdio, locks, or a system call on the per-call path (one fstat per descriptor
+ * to learn its class, readlink only when a record needs a path we never saw).  errno is the
+ * caller's to restore; the few system calls here save and restore it anyway. */
+#include "pp.h"
+#include "io.h"
+#include <fcntl.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+
+#define FD_SLOTS 4096
+#define RLX memory_order_relaxed
+
+enum { F_CLS = 0x7, F_OPENED = 0x8, F_USED = 0x10, F_APPEND = 0x20, F_NOSEEK = 0x40 };
+
+struct fd_slot {
+    /* identity and position: kept by flush_all, cleared at close */
+    _Atomic int32_t owner;          /* tid of the only thread that used it; -1 once shared */
+    _Atomic uint32_t flags;         /* F_CLS: class + 1 (0 = not known yet); F_* */
+    _Atomic uint64_t path;          /* interned id, 0 = not known (resolved when needed) */
+    _Atomic int64_t pos;            /* tracked file position, -1 = unknown */
+    _Atomic int64_t read_end, write_end;   /* end offset of the last read/write (sequential test) */
+    _Atomic uint64_t open_ts;
+    _Atomic uintptr_t stdio_mark;   /* FILE write pointer after the last stdio call we counted */
+    /* counters: written out and zeroed by FILE_STATS */
+    _Atomic uint64_t opens, reads, writes, read_bytes, write_bytes, read_ns, write_ns;
+    _Atomic uint64_t meta, meta_ns, syncs, sync_ns, seeks, seq_reads, seq_writes;
+    _Atomic uint64_t max_offset, mmaps, mmap_bytes, errors;
+    _Atomic uint32_t hist_read[PP_HIST], hist_write[PP_HIST];
+};
+#define COUNTERS_OFF offsetof(struct fd_slot, opens)
+
+static struct fd_slot *table;       /* NULL if the mmap failed: everything counts as "beyond" */
+static atomic_int hiwater;          /* 1 + highest slot ever used: bounds the exit scan */
+/* Class cache for descriptors beyond the table: (fd << 3 | class + 1), direct-mapped. */
+static _Atomic uint32_t beyond_cls[256];
+
+static void table_map(void)
+{
+    if (table) return;
+    void *m = (void *)syscall(SYS_mmap, 0, FD_SLOTS * sizeof(struct fd_slot), PROT_READ | PROT_WRITE,
+                              MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (m != MAP_FAILED) table = m;
+}
+
+/* Called from pp_resolve_posix_io (the constructor), so the table exists before any hook counts. */
+void pp_fdtab_init(void) { int e = errno; table_map(); errno = e; }
+
+static inline struct fd_slot *slot_of(int fd)
+{
+    return pp_likely((unsigned)fd < FD_SLOTS && table) ? &table[fd] : 0;
+}
+
+/* What the descriptor is: one fstat (plus one ioctl for character devices). */
+static int classify(int fd)
+{
+    int e = errno;
+    struct stat st;
+    int cls = PP_FD_OTHER;
+    if (syscall(SYS_fstat, fd, &st) == 0) {
+        switch (st.st_mode & S_IFMT) {
+        case S_IFREG: case S_IFDIR: cls = PP_FD_FILE; break;
+        case S_IFIFO: cls = PP_FD_PIPE; break;
+        case S_IFSOCK: cls = PP_FD_SOCKET; break;
+        case S_IFBLK: cls = PP_FD_DEVICE; break;
+        case S_IFCHR: {
+            struct termios tio;
+            cls = syscall(SYS_ioctl, fd, TCGETS, &tio) == 0 ? PP_FD_TTY : PP_FD_DEVICE;
+            break;
+        }
+        default: break;   /* anonymous inodes: eventfd, epoll, timerfd, signalfd */
+        }
+    }
+    errno = e;
+    return cls;
+}
+
+static void note_used(int fd)
+{
+    int h = atomic_load_explicit(&hiwater, RLX);
+    while (fd >= h && !atomic_compare_exchange_weak(&hiwater, &h, fd + 1)) {}
+}
+
+static __attribute__((noinline)) int slot_classify(struct fd_slot *s, int fd, int cls)
+{
+    if (cls < 0) cls = classify(fd);
+    uint32_t f = atomic_load_explicit(&s->flags, RLX);
+    if (!(f & (F_OPENED | F_USED))) note_used(fd);
+    f = (f & ~(uint32_t)F_CLS) | (uint32_t)(cls + 1);
+    if (cls != PP_FD_FILE) f |= F_NOSEEK;
+    atomic_store_explicit(&s->flags, f, RLX);
+    return cls;
+}
+
+static __attribute__((noinline)) int beyond_class(int fd)
+{
+    if (!(atomic_load_explicit(&pp_footer_flags, RLX) & PP_FOOT_FDS_FULL))
+        atomic_fetch_or(&pp_footer_flags, PP_FOOT_FDS_FULL);
+    _Atomic uint32_t *c = &beyond_cls[(unsigned)fd & 255];
+    uint32_t v = atomic_load_explicit(c, RLX);
+    if (v >> 3 == (uint32_t)fd && (v & 7)) return (int)(v & 7) - 1;
+    int cls = classify(fd);
+    atomic_store_explicit(c, (uint32_t)fd << 3 | (uint32_t)(cls + 1), RLX);
+    return cls;
+}
+
+int pp_fd_class(int fd)
+{
+    if (fd < 0) return PP_FD_FILE;
+    struct fd_slot *s = slot_of(fd);
+    if (!s) return beyond_class(fd);
+    uint32_t f = atomic_load_explicit(&s->flags, RLX);
+    return (f & F_CLS) ? (int)(f & F_CLS) - 1 : slot_classify(s, fd, -1);
+}
+
+/* 1 when only this thread has used the slot (plain updates are safe), 0 once shared. */
+static inline int slot_private(struct fd_slot *s, struct pp_thread *t)
+{
+    int32_t o = atomic_load_explicit(&s->owner, RLX);
+    if (pp_likely(o == t->tid)) return 1;
+    if (o == 0) {
+        int32_t z = 0;
+        if (atomic_compare_exchange_strong(&s->owner, &z, t->tid)) return 1;
+    }
+    if (o != -1) atomic_store_explicit(&s->owner, -1, RLX);
+    return 0;
+}
+
+#define ADD(priv, field, v) do {                                                          \
+        if (pp_likely(priv))                                                              \
+            atomic_store_explicit(&(field), atomic_load_explicit(&(field), RLX) + (v), RLX); \
+        else atomic_fetch_add_explicit(&(field), (v), RLX);                               \
+    } while (0)
+
+static inline void max_store(_Atomic uint64_t *m, uint64_t v)
+{
+    uint64_t cur = atomic_load_explicit(m, RLX);
+    while (v > cur && !atomic_compare_exchange_weak_explicit(m, &cur, v, RLX, RLX)) {}
+}
+
+/* Absolute path into buf (cap bytes): as given when absolute, else joined to the directory it is
+ * relative to (the cwd, or dirfd's target).  Returns the length, 0 if it cannot be made. */
+static size_t absolute(int dirfd, const char *path, char *buf, size_t cap)
+{
+    size_t n = strlen(path);
+    if (path[0] == '/') {
+        if (n >= cap) n = cap - 1;
+        memcpy(buf, path, n);
+        return n;
+    }
+    long d;
+    if (dirfd == AT_FDCWD) {
+        d = syscall(SYS_getcwd, buf, cap);
+        if (d <= 0) return 0;
+        d = (long)strlen(buf);
+    } else {
+        char proc[32] = "/proc/self/fd/";
+        char *p = proc + 14, tmp[12]; int k = 0;
+        unsigned v = (unsigned)dirfd;
+        do { tmp[k++] = (char)('0' + v % 10); v /= 10; } while (v);
+        while (k) *p++ = tmp[--k];
+        *p = 0;
+        d = syscall(SYS_readlinkat, AT_FDCWD, proc, buf, cap - 1);
+        if (d <= 0) return 0;
+    }
+    if (!n) return (size_t)d;                 /* the directory itself (slot_path) */
+    if (path[0] == '.' && path[1] == '/') { path += 2; n -= 2; }
+    if ((size_t)d + 2 + n >= cap) {             /* too long: keep what fits */
+        if ((size_t)d + 2 >= cap) return (size_t)d;
+        n = cap - 2 - (size_t)d;
+    }
+    if (d > 1) buf[d++] = '/';
+    memcpy(buf + d, path, n);
+    return (size_t)d + n;
+}
+
+/* The slot's path id, learned from /proc/self/fd when the open was never seen (inherited
+ * descriptors, stdin/stdout, files opened inside libc).  Never between rec_begin and rec_end. */
+static uint64_t slot_path(struct pp_thread *t, struct fd_slot *s, int fd)
+{
+    uint64_t id = atomic_load_explicit(&s->path, RLX);
+    if (id) return id;
+    char buf[4096];
+    int e = errno;
+    size_t n = absolute(fd, "", buf, sizeof buf);
+    errno = e;
+    if (!n) return 0;
+    id = pp_intern(t, buf, n);
+    atomic_store_explicit(&s->path, id, RLX);
+    return id;
+}
+
+static void io_event(struct pp_thread *t, int fn, int fd, int op, int cls, int64_t result,
+                     uint64_t path, int64_t offset, uint64_t t0, uint64_t t1)
+{
+    uint64_t sec = t1 / 1000000000u;
+    if (sec != t->io_events_sec) { t->io_events_sec = sec; t->io_events_this_sec = 0; }
+    if (t->io_events_this_sec >= pp_cfg.io_events_per_sec) {
+        if (!(atomic_load_explicit(&pp_footer_flags, RLX) & PP_FOOT_EVENTS_CAPPED))
+            atomic_fetch_or(&pp_footer_flags, PP_FOOT_EVENTS_CAPPED);
+        return;
+    }
+    t->io_events_this_sec++;
+    uint64_t stack = pp_stack_capture(t, 2);
+    uint8_t *p = pp_rec_begin(t, PP_K_IO_EVENT, 11 * 10);
+    if (!p) return;
+    p = pp_put_ts(t, p, t0);
+    p = pp_put_u(p, t1 - t0);
+    p = pp_put_u(p, (uint64_t)t->tid);
+    p = pp_put_s(p, fd);
+    p = pp_put_u(p, (uint64_t)fn);
+    p = pp_put_u(p, (uint64_t)op);
+    p = pp_put_u(p, (uint64_t)cls);
+    p = pp_put_s(p, result);
+    p = pp_put_u(p, path);
+    p = pp_put_s(p, offset);
+    p = pp_put_u(p, stack);
+    pp_rec_end(t, p);
+}
+
+/* The per-file part of one call.  Returns the offset the access was at (-1: not a file). */
+static inline int64_t slot_account(struct pp_thread *t, struct fd_slot *s, int fn, int op,
+                                   int64_t result, uint64_t ns, int64_t offset)
+{
+    int priv = slot_private(s, t);
+    uint32_t f = atomic_load_explicit(&s->flags, RLX);
+    if (pp_unlikely(!(f & F_USED))) atomic_fetch_or_explicit(&s->flags, F_USED, RLX);
+    if (pp_unlikely(result < 0)) {
+        ADD(priv, s->errors, 1);
+        if (op == PP_OP_READ) ADD(priv, s->read_ns, ns);
+        else if (op == PP_OP_WRITE) ADD(priv, s->write_ns, ns);
+        else if (op == PP_OP_SYNC) ADD(priv, s->sync_ns, ns);
+        else ADD(priv, s->meta_ns, ns);
+        return -1;
+    }
+    if (op == PP_OP_WRITE && fn == PP_FN_fflush && result == 0) {   /* a flush: time, no access */
+        ADD(priv, s->write_ns, ns);
+        return -1;
+    }
+    if (op == PP_OP_READ || op == PP_OP_WRITE) {
+        int rd = op == PP_OP_READ;
+        uint64_t n = (uint64_t)result;
+        unsigned b = pp_hist_bucket(n);
+        if (rd) { ADD(priv, s->reads, 1); ADD(priv, s->read_bytes, n); ADD(priv, s->read_ns, ns); ADD(priv, s->hist_read[b], 1); }
+        else { ADD(priv, s->writes, 1); ADD(priv, s->write_bytes, n); ADD(priv, s->write_ns, ns); ADD(priv, s->hist_write[b], 1); }
+        if (f & F_NOSEEK) {                 /* pipes, sockets, ttys: a stream is sequential */
+            ADD(priv, *(rd ? &s->seq_reads : &s->seq_writes), 1);
+            return -1;
+        }
+        if (!rd && (f & F_APPEND) && offset < 0) {   /* O_APPEND: at the end, whatever pos says */
+            ADD(priv, s->seq_writes, 1);
+            atomic_store_explicit(&s->pos, -1, RLX);
+            return -1;
+        }
+        int64_t at = offset;
+        if (at < 0) {
+            at = atomic_load_explicit(&s->pos, RLX);
+            if (at >= 0) atomic_store_explicit(&s->pos, at + result, RLX);
+        }
+        if (at < 0) return -1;              /* position unknown (after fseek SEEK_END…) */
+        /* Darshan's definition: sequential = at or after the end of the previous access. */
+        _Atomic int64_t *last = rd ? &s->read_end : &s->write_end;
+        if (at >= atomic_load_explicit(last, RLX)) ADD(priv, *(rd ? &s->seq_reads : &s->seq_writes), 1);
+        atomic_store_explicit(last, at + result, RLX);
+        if ((uint64_t)(at + result) > atomic_load_explicit(&s->max_offset, RLX))
+            max_store(&s->max_offset, (uint64_t)(at + result));
+        return at;
+    }
+    if (op == PP_OP_SYNC) { ADD(priv, s->syncs, 1); ADD(priv, s->sync_ns, ns); return -1; }
+    if (fn == PP_FN_lseek || fn == PP_FN_fseek) ADD(priv, s->seeks, 1);   /* time is metadata time */
+    else ADD(priv, s->meta, 1);
+    ADD(priv, s->meta_ns, ns);
+    return -1;
+}
+
+static inline int64_t bytes_of(int op, int64_t result)
+{
+    return (op == PP_OP_READ || op == PP_OP_WRITE) && result > 0 ? result : 0;
+}
+
+/* Shared body: timed (t0 != 0) or only counted. */
+static inline void account(struct pp_thread *t, int fn, int fd, int op, int64_t result,
+                           uint64_t t0, uint64_t t1, int64_t offset)
+{
+    uint64_t ns = t1 - t0;
+    struct fd_slot *s = fd >= 0 ? slot_of(fd) : 0;
+    int cls;
+    int64_t at = offset;
+    if (s) {
+        uint32_t f = atomic_load_explicit(&s->flags, RLX);
+        cls = (f & F_CLS) ? (int)(f & F_CLS) - 1 : slot_classify(s, fd, -1);
+        at = slot_account(t, s, fn, op, result, ns, offset);
+    } else {
+        cls = fd < 0 ? PP_FD_FILE : beyond_class(fd);
+    }
+    struct pp_io_cell *c = &t->io[cls * PP_OPS + op];
+    c->calls++;
+    c->ns += ns;
+    c->bytes += (uint64_t)bytes_of(op, result);
+    if (pp_unlikely(t0 && ns >= pp_cfg.io_threshold_ns))
+        io_event(t, fn, fd, op, cls, result, s ? slot_path(t, s, fd) : 0, at, t0, t1);
+    if (pp_unlikely(pp_cfg.events_all))
+        pp_call_event(t, fn, (uint64_t)(int64_t)fd, result, t0 ? t0 : pp_now(), ns);
+    if (t0) pp_tick(t, t1);
+}
+
+void pp_io_done(struct pp_thread *t, int fn, int fd, int op, int64_t result, uint64_t t0,
+                uint64_t t1, int64_t offset)
+{
+    account(t, fn, fd, op, result, t0, t1, offset);
+}
+
+static void done_cls(struct pp_thread *t, int fn, int fd, int cls, int op, int64_t result,
+                     uint64_t t0, uint64_t t1, uint64_t path)
+{
+    struct pp_io_cell *c = &t->io[cls * PP_OPS + op];
+    c->calls++;
+    c->ns += t1 - t0;
+    c->bytes += (uint64_t)bytes_of(op, result);
+    if (pp_unlikely(t1 - t0 >= pp_cfg.io_threshold_ns))
+        io_event(t, fn, fd, op, cls, result, path, -1, t0, t1);
+    if (pp_unlikely(pp_cfg.events_all))
+        pp_call_event(t, fn, (uint64_t)(int64_t)fd, result, t0, t1 - t0);
+    pp_tick(t, t1);
+}
+
+void pp_io_done_cls(struct pp_thread *t, int fn, int fd, int cls, int op, int64_t result,
+                    uint64_t t0, uint64_t t1)
+{
+    done_cls(t, fn, fd, cls, op, result, t0, t1, 0);
+}
+
+void pp_io_done_path(struct pp_thread *t, int fn, int dirfd, const char *path, int op,
+                     int64_t result, uint64_t t0, uint64_t t1)
+{
+    struct pp_io_cell *c = &t->io[PP_FD_FILE * PP_OPS + op];
+    c->calls++;
+    c->ns += t1 - t0;
+    if (pp_unlikely(t1 - t0 >= pp_cfg.io_threshold_ns)) {
+        uint64_t id = 0;
+        if (path) {
+            char buf[4096];
+            int e = errno;
+            size_t n = absolute(dirfd, path, buf, sizeof buf);
+            errno = e;
+            id = n ? pp_intern(t, buf, n) : pp_intern(t, path, strlen(path));
+        }
+        io_event(t, fn, -1, op, PP_FD_FILE, result, id, -1, t0, t1);
+    }
+    if (pp_unlikely(pp_cfg.events_all))
+        pp_call_event(t, fn, (uint64_t)(int64_t)-1, result, t0, t1 - t0);
+    pp_tick(t, t1);
+}
+
+/* ---------- descriptor life cycle ---------- */
+
+static void emit_stats(struct pp_thread *t, struct fd_slot *s, int fd, uint64_t now)
+{
+    uint64_t path = slot_path(t, s, fd);
+    uint32_t f = atomic_load_explicit(&s->flags, RLX);
+    uint8_t *p = pp_rec_begin(t, PP_K_FILE_STATS, 40 * 10 + 2 * PP_HIST * 5);
+    if (!p) return;
+    p = pp_put_ts(t, p, now);
+    p = pp_put_u(p, path);
+    p = pp_put_u(p, (f & F_CLS) ? (f & F_CLS) - 1 : PP_FD_OTHER);
+    p = pp_put_s(p, fd);
+    p = pp_put_u(p, atomic_load_explicit(&s->open_ts, RLX));
+#define U(x) p = pp_put_u(p, atomic_load_explicit(&s->x, RLX))
+    U(opens); U(reads); U(writes); U(read_bytes); U(write_bytes); U(read_ns); U(write_ns);
+    U(meta); U(meta_ns); U(syncs); U(sync_ns); U(seeks); U(seq_reads); U(seq_writes);
+    p = pp_put_u(p, PP_HIST);
+    for (int i = 0; i < PP_HIST; i++) p = pp_put_u(p, atomic_load_explicit(&s->hist_read[i], RLX));
+    p = pp_put_u(p, PP_HIST);
+    for (int i = 0; i < PP_HIST; i++) p = pp_put_u(p, atomic_load_explicit(&s->hist_write[i], RLX));
+    U(max_offset); U(mmaps); U(mmap_bytes); U(errors);
+#undef U
+    pp_rec_end(t, p);
+}
+
+static inline int slot_seen(struct fd_slot *s)
+{
+    return (atomic_load_explicit(&s->flags, RLX) & (F_OPENED | F_USED)) != 0;
+}
+
+/* A slot about to describe a new file: anything it still held is a file whose close we did not
+ * see (closed inside libc, or by a raw system call); write it out first. */
+static struct fd_slot *slot_fresh(struct pp_thread *t, int fd, uint64_t now)
+{
+    struct fd_slot *s = slot_of(fd);
+    if (!s) {
+        if (fd >= 0) atomic_store_explicit(&beyond_cls[(unsigned)fd & 255], 0, RLX);
+        return 0;
+    }
+    if (slot_seen(s)) emit_stats(t, s, fd, now);
+    memset((void *)s, 0, sizeof *s);
+    atomic_store_explicit(&s->owner, t->tid, RLX);
+    note_used(fd);
+    return s;
+}
+
+void pp_fd_open_ex(struct pp_thread *t, int fd, int dirfd, const char *path, int oflags, int fn,
+                   uint64_t t0, uint64_t t1)
+{
+    int cls = fn == PP_FN_socket || fn == PP_FN_accept ? PP_FD_SOCKET : fn == PP_FN_pipe ? PP_FD_PIPE : -1;
+    struct fd_slot *s = slot_fresh(t, fd, t1);
+    if (s) {
+        uint64_t id = 0;
+        if (path && *path) {
+            char buf[4096];
+            int e = errno;
+            size_t n = absolute(dirfd, path, buf, sizeof buf);
+            errno = e;
+            id = n ? pp_intern(t, buf, n) : pp_intern(t, path, strlen(path));
+        }
+        atomic_store_explicit(&s->path, id, RLX);
+        atomic_store_explicit(&s->pos, 0, RLX);
+        atomic_store_explicit(&s->open_ts, t1, RLX);
+        atomic_store_explicit(&s->opens, 1, RLX);
+        atomic_store_explicit(&s->meta_ns, t1 - t0, RLX);   /* Darshan: open time is metadata time */
+        uint32_t f = F_OPENED | ((oflags & O_APPEND) ? F_APPEND : 0);
+        if (cls >= 0) f |= (uint32_t)(cls + 1) | (cls != PP_FD_FILE ? F_NOSEEK : 0);
+        atomic_store_explicit(&s->flags, f, RLX);
+        if (cls < 0 && (t1 - t0 >= pp_cfg.io_threshold_ns)) cls = slot_classify(s, fd, -1);
+    }
+    if (cls < 0) cls = PP_FD_FILE;     /* classified lazily at its first I/O */
+    done_cls(t, fn, fd, cls, PP_OP_META, fd, t0, t1, s ? atomic_load_explicit(&s->path, RLX) : 0);
+}
+
+void pp_fd_opened(struct pp_thread *t, int fd, const char *path, int fn, uint64_t t0, uint64_t t1)
+{
+    pp_fd_open_ex(t, fd, AT_FDCWD, path, 0, fn, t0, t1);
+}
+
+void pp_fd_dup(struct pp_thread *t, int oldfd, int newfd, int fn, uint64_t t0, uint64_t t1)
+{
+    struct fd_slot *o = slot_of(oldfd);
+    uint64_t path = o ? atomic_load_explicit(&o->path, RLX) : 0;
+    uint32_t of = o ? atomic_load_explicit(&o->flags, RLX) & (F_CLS | F_APPEND | F_NOSEEK) : 0;
+    int64_t pos = o ? atomic_load_explicit(&o->pos, RLX) : -1;
+    struct fd_slot *s = slot_fresh(t, newfd, t1);
+    if (s) {
+        atomic_store_explicit(&s->path, path, RLX);
+        atomic_store_explicit(&s->pos, pos, RLX);
+        atomic_store_explicit(&s->open_ts, t1, RLX);
+        atomic_store_explicit(&s->flags, of | F_OPENED, RLX);
+    }
+    pp_io_done(t, fn, oldfd, PP_OP_META, newfd, t0, t1, -1);
+}
+
+int pp_fd_close_begin(struct pp_thread *t, int fd)
+{
+    struct fd_slot *s = slot_of(fd);
+    if (!s) {
+        if (fd < 0) return PP_FD_OTHER;
+        int cls = beyond_class(fd);
+        atomic_store_explicit(&beyond_cls[(unsigned)fd & 255], 0, RLX);
+        return cls;
+    }
+    uint32_t f = atomic_load_explicit(&s->flags, RLX);
+    if (!f) return PP_FD_OTHER;             /* never seen: no fstat just to name a close */
+    int cls = (f & F_CLS) ? (int)(f & F_CLS) - 1 : slot_classify(s, fd, -1);
+    if (f & (F_OPENED | F_USED)) emit_stats(t, s, fd, pp_now());
+    memset((void *)s, 0, sizeof *s);        /* the number will name another file next */
+    return cls;
+}
+
+void pp_fd_closing(struct pp_thread *t, int fd) { (void)pp_fd_close_begin(t, fd); }
+
+void pp_fd_close_range(struct pp_thread *t, unsigned first, unsigned last)
+{
+    unsigned h = (unsigned)atomic_load(&hiwater);
+    for (unsigned fd = first; fd <= last && fd < h; fd++) {
+        struct fd_slot *s = slot_of((int)fd);
+        if (s && atomic_load_explicit(&s->flags, RLX)) pp_fd_close_begin(t, (int)fd);
+    }
+    if (last >= FD_SLOTS)
+        for (int i = 0; i < 256; i++) atomic_store_explicit(&beyond_cls[i], 0, RLX);
+}
+
+void pp_fd_set_path(struct pp_thread *t, int fd, const char *str, size_t n)
+{
+    struct fd_slot *s = slot_of(fd);
+    if (s) atomic_store_explicit(&s->path, pp_intern(t, str, n), RLX);
+}
+
+void pp_fd_seeked(int fd, int64_t pos)
+{
+    struct fd_slot *s = slot_of(fd);
+    if (s) atomic_store_explicit(&s->pos, pos, RLX);
+}
+
+/* FILE_STATS for every descriptor with something to say (exit, exec); counters start over so a
+ * failed exec followed by exit does not count anything twice. */
+void pp_fd_flush_all(struct pp_thread *t)
+{
+    if (!table) return;
+    int saved = errno;
+    pp_stdio_exit_account(t);
+    uint64_t now = pp_now();
+    int h = atomic_load(&hiwater);
+    for (int fd = 0; fd < h && fd < FD_SLOTS; fd++) {
+        struct fd_slot *s = &table[fd];
+        if (!slot_seen(s)) continue;
+        emit_stats(t, s, fd, now);
+        memset((uint8_t *)s + COUNTERS_OFF, 0, sizeof *s - COUNTERS_OFF);
+        atomic_fetch_and(&s->flags, ~(uint32_t)(F_OPENED | F_USED));
+    }
+    errno = saved;
+}
+
+/* fork child: the parent's counters and string ids mean nothing here; drop the pages. */
+void pp_fd_reset_after_fork(void)
+{
+    if (table) syscall(SYS_madvise, table, FD_SLOTS * sizeof(struct fd_slot), MADV_DONTNEED);
+    atomic_store(&hiwater, 0);
+    for (int i = 0; i < 256; i++) atomic_store_explicit(&beyond_cls[i], 0, RLX);
+}
+
+/* A file-backed mmap of fd (for wrap_mmap.c): its bytes never pass through read/write. */
+void pp_fd_mmapped(int fd, uint64_t len)
+{
+    struct fd_slot *s = slot_of(fd);
+    if (!s) return;
+    atomic_fetch_add_explicit(&s->mmaps, 1, RLX);
+    atomic_fetch_add_explicit(&s->mmap_bytes, len, RLX);
+    if (!(atomic_load_explicit(&s->flags, RLX) & F_USED)) {
+        note_used(fd);
+        atomic_fetch_or_explicit(&s->flags, F_USED, RLX);
+    }
+}
+
+/* ---------- stdio (see io.h) ---------- */
+
+void pp_stdio_write(struct pp_thread *t, int fn, int fd, int64_t result, uintptr_t base,
+                    uintptr_t before, uintptr_t after, uint64_t t0, uint64_t t1)
+{
+    struct fd_slot *s = slot_of(fd);
+    if (s) {
+        if (before > base && result >= 0) {
+            uintptr_t m = atomic_load_explicit(&s->stdio_mark, RLX);
+            result += (int64_t)(before - ((m >= base && m <= before) ? m : base));
+        }
+        atomic_store_explicit(&s->stdio_mark, after, RLX);
+    }
+    if (fn == PP_FN_fflush && result == 0 && !t0) return;   /* nothing happened worth a count */
+    account(t, fn, fd, PP_OP_WRITE, result, t0, t1, -1);
+}
