@@ -181,6 +181,23 @@ static void on_file_stats(proc *p, const struct pp_r_FILE_STATS *f)
     file_add(file_get(&p->tot.files, path, len), &s);
 }
 
+/* CALL.b is a byte count for these functions (sizes for the allocation family); for the others
+ * it is a result such as a descriptor, which must not be summed as bytes. */
+static int moves_bytes(uint64_t fn)
+{
+    switch (fn) {
+    case PP_FN_malloc: case PP_FN_calloc: case PP_FN_realloc: case PP_FN_memalign: case PP_FN_mmap:
+    case PP_FN_munmap: case PP_FN_mremap: case PP_FN_read: case PP_FN_write: case PP_FN_pread:
+    case PP_FN_pwrite: case PP_FN_readv: case PP_FN_writev: case PP_FN_preadv: case PP_FN_pwritev:
+    case PP_FN_sendfile: case PP_FN_copy_file_range: case PP_FN_fread: case PP_FN_fwrite:
+    case PP_FN_fgets: case PP_FN_fputs: case PP_FN_fgetc: case PP_FN_fputc: case PP_FN_fprintf:
+    case PP_FN_getline: case PP_FN_send: case PP_FN_recv: case PP_FN_sendmsg: case PP_FN_recvmsg:
+    case PP_FN_splice:
+        return 1;
+    }
+    return 0;
+}
+
 static void scan(proc *p)
 {
     pp_rec r;
@@ -211,7 +228,7 @@ static void scan(proc *p)
         case PP_K_CALL: {
             uint64_t fn = r.CALL.fn.u < PP_FN_COUNT ? r.CALL.fn.u : PP_FN_COUNT;
             p->tot.fn[fn].calls++;
-            if (r.CALL.b.s > 0) p->tot.fn[fn].bytes += (uint64_t)r.CALL.b.s;
+            if (r.CALL.b.s > 0 && moves_bytes(fn)) p->tot.fn[fn].bytes += (uint64_t)r.CALL.b.s;
             p->tot.fn[fn].ns += r.CALL.dur.u;
             p->tot.ncalls++;
             break;
@@ -354,8 +371,10 @@ static void print_totals(const totals *t, const pp_val *events, const char *inde
         buf_printf(&out, "%scalls: %" PRIu64 " (every call recorded)\n", indent, t->ncalls);
         for (int f = 0; f <= PP_FN_COUNT; f++) {
             if (!t->fn[f].calls) continue;
-            buf_printf(&out, "%s  call %s: calls=%" PRIu64 " bytes=%" PRIu64 " ns=%" PRIu64 "\n", indent,
-                       f < PP_FN_COUNT ? pp_fn_name((uint64_t)f) : "unknown", t->fn[f].calls, t->fn[f].bytes, t->fn[f].ns);
+            buf_printf(&out, "%s  call %s: calls=%" PRIu64, indent, f < PP_FN_COUNT ? pp_fn_name((uint64_t)f) : "unknown",
+                       t->fn[f].calls);
+            if (moves_bytes((uint64_t)f)) buf_printf(&out, " bytes=%" PRIu64, t->fn[f].bytes);
+            buf_printf(&out, " ns=%" PRIu64 "\n", t->fn[f].ns);
         }
     }
 }
