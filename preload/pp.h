@@ -119,6 +119,7 @@ struct pp_thread {
     void *counter_state;        /* counters backend per-thread state */
     int timer_id;               /* kernel id of this thread's CPU-time sampling timer */
     int has_timer;
+    int timer_armed;            /* 0 while the thread blocks our signal */
 };
 
 /* Thread state of the calling thread, created on first use; NULL if none can be had. */

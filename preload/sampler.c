@@ -6,7 +6,11 @@
  * The handler is async-signal-safe: it only writes into its own thread's buffer, and skips (and
  * counts) samples that land inside our own code.  The signal is installed with SA_RESTART.  If
  * the program installs its own handler for that signal, our timers are deleted, the program gets
- * exactly what it asked for, and the trace says sampling degraded (PP_FOOT_SIGNAL_TAKEN). */
+ * exactly what it asked for, and the trace says sampling degraded (PP_FOOT_SIGNAL_TAKEN).
+ * A thread that blocks our signal (sigprocmask, pthread_sigmask, or born with it blocked) has its
+ * timer disarmed first, so it never finds a signal of ours pending (a sigwait on every signal
+ * would receive it); the timer is armed again when the signal is unblocked.  Such a thread is
+ * still sampled at its intercepted calls. */
 #include "pp.h"
 #include "internal.h"
 #include <signal.h>
@@ -16,6 +20,8 @@
 
 PP_DECLARE_REAL(int, sigaction, (int, const struct sigaction *, struct sigaction *));
 PP_DECLARE_REAL(sighandler_t, signal, (int, sighandler_t));
+PP_DECLARE_REAL(int, sigprocmask, (int, const sigset_t *, sigset_t *));
+PP_DECLARE_REAL(int, pthread_sigmask, (int, const sigset_t *, sigset_t *));
 
 static atomic_int sampling;              /* our handler is installed and wanted */
 static struct sigaction program_action;  /* what the program would see for our signal */
@@ -52,6 +58,25 @@ static void on_sample(int sig, siginfo_t *si, void *uc)
     errno = saved;
 }
 
+static void arm(struct pp_thread *t, int on)
+{
+    struct itimerspec its;
+    memset(&its, 0, sizeof its);
+    if (on) {
+        its.it_interval.tv_sec = (time_t)(pp_cfg.interval_ns / 1000000000u);
+        its.it_interval.tv_nsec = (long)(pp_cfg.interval_ns % 1000000000u);
+        its.it_value = its.it_interval;
+    }
+    syscall(SYS_timer_settime, t->timer_id, 0, &its, NULL);
+}
+
+static int signal_blocked_here(void)
+{
+    sigset_t cur;
+    PP_REAL(pthread_sigmask);
+    return real_pthread_sigmask(SIG_BLOCK, NULL, &cur) == 0 && sigismember(&cur, pp_cfg.signo) == 1;
+}
+
 void pp_sampler_thread_start(struct pp_thread *t)
 {
     if (!atomic_load(&sampling) || t->has_timer) return;
@@ -62,13 +87,53 @@ void pp_sampler_thread_start(struct pp_thread *t)
     sev._sigev_un._tid = t->tid;
     int id;
     if (syscall(SYS_timer_create, CLOCK_THREAD_CPUTIME_ID, &sev, &id)) return;
-    struct itimerspec its;
-    its.it_interval.tv_sec = (time_t)(pp_cfg.interval_ns / 1000000000u);
-    its.it_interval.tv_nsec = (long)(pp_cfg.interval_ns % 1000000000u);
-    its.it_value = its.it_interval;
-    if (syscall(SYS_timer_settime, id, 0, &its, NULL)) { syscall(SYS_timer_delete, id); return; }
     t->timer_id = id;
     t->has_timer = 1;
+    t->timer_armed = !signal_blocked_here();
+    if (t->timer_armed) arm(t, 1);
+}
+
+/* Around a change of this thread's signal mask: disarm before our signal gets blocked (so none
+ * is left pending), re-arm after it is unblocked. */
+static int mask_change(int how, const sigset_t *set, sigset_t *old,
+                       int (*real)(int, const sigset_t *, sigset_t *))
+{
+    struct pp_thread *t = pp_self;
+    if (!t || !t->has_timer || pp_guard || !set) return real(how, set, old);
+    int blocks = (how == SIG_BLOCK || how == SIG_SETMASK) && sigismember(set, pp_cfg.signo) == 1;
+    if (blocks && t->timer_armed) {
+        arm(t, 0);
+        t->timer_armed = 0;
+        /* A tick that fired just before: drop it while it is still ours to drop. */
+        sigset_t pend, only;
+        sigemptyset(&only);
+        sigaddset(&only, pp_cfg.signo);
+        struct timespec zero = { 0, 0 };
+        PP_REAL(pthread_sigmask);
+        sigset_t saved;
+        real_pthread_sigmask(SIG_BLOCK, &only, &saved);
+        if (sigpending(&pend) == 0 && sigismember(&pend, pp_cfg.signo) == 1) sigtimedwait(&only, NULL, &zero);
+        real_pthread_sigmask(SIG_SETMASK, &saved, NULL);
+    }
+    int r = real(how, set, old);
+    int e = errno;
+    if (!t->timer_armed && !signal_blocked_here()) { arm(t, 1); t->timer_armed = 1; }
+    errno = e;
+    return r;
+}
+
+PP_EXPORT int sigprocmask(int how, const sigset_t *set, sigset_t *old)
+{
+    PP_REAL(sigprocmask);
+    if (!atomic_load_explicit(&sampling, memory_order_relaxed)) return real_sigprocmask(how, set, old);
+    return mask_change(how, set, old, real_sigprocmask);
+}
+
+PP_EXPORT int pthread_sigmask(int how, const sigset_t *set, sigset_t *old)
+{
+    PP_REAL(pthread_sigmask);
+    if (!atomic_load_explicit(&sampling, memory_order_relaxed)) return real_pthread_sigmask(how, set, old);
+    return mask_change(how, set, old, real_pthread_sigmask);
 }
 
 void pp_sampler_thread_stop(struct pp_thread *t)
@@ -143,6 +208,8 @@ PP_EXPORT sighandler_t signal(int sig, sighandler_t h)
 
 void pp_resolve_sampler(void)
 {
+    real_sigprocmask = pp_dlsym_next("sigprocmask");
+    real_pthread_sigmask = pp_dlsym_next("pthread_sigmask");
     real_sigaction = pp_dlsym_next("sigaction");
     real_signal = pp_dlsym_next("signal");
 }
