@@ -36,6 +36,8 @@ void pp_io_done_path(struct pp_thread *t, int fn, int dirfd, const char *path, i
  * when the call returned.  fn PP_FN_fflush with nothing to add counts time only. */
 void pp_stdio_write(struct pp_thread *t, int fn, int fd, int64_t result, uintptr_t base,
                     uintptr_t before, uintptr_t after, uint64_t t0, uint64_t t1);
+/* A stdio read-side call on fd (t0 == 0: not timed); result as for pp_io_done. */
+void pp_stdio_read(struct pp_thread *t, int fn, int fd, int64_t result, uint64_t t0, uint64_t t1);
 
 /* close_range/closefrom: FILE_STATS for every descriptor in [first, last] that we know of. */
 void pp_fd_close_range(struct pp_thread *t, unsigned first, unsigned last);

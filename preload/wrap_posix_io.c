@@ -7,8 +7,8 @@
  * does I/O while it blocks is traced, and a handler that longjmps out of it leaves no guard set.
  *
  * Our trace descriptor is protected here (pitfall 12): close() of it answers EBADF as if it were
- * not open (it is moved away first, so the number really is free), dup2/dup3 onto it move ours
- * away before the program's call, and close_range/closefrom skip it. */
+ * not open, dup2/dup3 onto it move ours away (pp_output_protect) before the program's call, and
+ * close_range/closefrom skip it. */
 #include "pp.h"
 #include "io.h"
 #include <fcntl.h>
@@ -210,7 +210,9 @@ PP_EXPORT int mkstemps64(char *tmpl, int sl) { PP_REAL(mkstemps64); OPEN_CALL(AT
 PP_EXPORT int close(int fd)
 {
     PP_REAL(close);
-    if (pp_unlikely(pp_is_our_fd(fd)) && pp_output_protect(fd)) { errno = EBADF; return -1; }
+    /* Ours: EBADF, as if it were not open, and ours stays where it is.  (Moving it up, as dup2
+     * onto it requires, would make a close-everything loop chase it past RLIMIT_NOFILE.) */
+    if (pp_unlikely(pp_is_our_fd(fd))) { errno = EBADF; return -1; }
     struct pp_thread *t = pp_enter();
     if (!t) return real_close(fd);
     int cls = pp_fd_close_begin(t, fd);   /* before: the number may be reused at once */
@@ -314,9 +316,10 @@ PP_EXPORT int ftruncate64(int fd, off64_t n) { PP_REAL(ftruncate64); IO_CALL(ftr
 
 /* ---------- dup family ---------- */
 
-#define DUP_CALL(OLD, CALL) do {                                       \
+#define DUP_CALL(OLD, NEWFD, CALL) do {                                       \
         struct pp_thread *t = pp_enter();                                     \
         if (!t) return CALL;                                                  \
+        if ((NEWFD) >= 0 && (NEWFD) != (OLD)) pp_fd_closing(t, NEWFD);        \
         TIMED(t0, r, CALL, e, t1);                                            \
         if (r >= 0 && r != (OLD)) pp_fd_dup(t, OLD, r, PP_FN_dup, t0, t1);    \
         else pp_io_done(t, PP_FN_dup, OLD, PP_OP_META, r < 0 ? -e : r, t0, t1, -1); \
@@ -324,22 +327,23 @@ PP_EXPORT int ftruncate64(int fd, off64_t n) { PP_REAL(ftruncate64); IO_CALL(ftr
         return r;                                                             \
     } while (0)
 
-PP_EXPORT int dup(int fd) { PP_REAL(dup); DUP_CALL(fd, real_dup(fd)); }
+PP_EXPORT int dup(int fd) { PP_REAL(dup); DUP_CALL(fd, -1, real_dup(fd)); }
 
 /* dup2/dup3 onto our descriptor: ours moves away first, then the program gets exactly what it
- * asked for.  The replaced file's FILE_STATS are written when the slot is taken over. */
+ * asked for.  The replaced file's FILE_STATS are written before the call, while /proc/self/fd can
+ * still name it (if the call then fails, its later I/O starts a new record). */
 PP_EXPORT int dup2(int fd, int nfd)
 {
     PP_REAL(dup2);
     if (pp_unlikely(pp_is_our_fd(nfd)) && fd != nfd) pp_output_protect(nfd);
-    DUP_CALL(fd, real_dup2(fd, nfd));
+    DUP_CALL(fd, nfd, real_dup2(fd, nfd));
 }
 
 PP_EXPORT int dup3(int fd, int nfd, int fl)
 {
     PP_REAL(dup3);
     if (pp_unlikely(pp_is_our_fd(nfd)) && fd != nfd) pp_output_protect(nfd);
-    DUP_CALL(fd, real_dup3(fd, nfd, fl));
+    DUP_CALL(fd, nfd, real_dup3(fd, nfd, fl));
 }
 
 /* fcntl is variadic: the third argument is an int, a pointer or absent.  Like glibc itself we

@@ -89,6 +89,12 @@ PP_DECLARE_REAL(long, ftell, (FILE *));
 PP_DECLARE_REAL(off_t, ftello, (FILE *));
 PP_DECLARE_REAL(off64_t, ftello64, (FILE *));
 PP_DECLARE_REAL(void, rewind, (FILE *));
+PP_DECLARE_REAL(FILE *, fdopen, (int, const char *));
+PP_DECLARE_REAL(FILE *, tmpfile, (void));
+PP_DECLARE_REAL(FILE *, tmpfile64, (void));
+PP_DECLARE_REAL(int, pclose, (FILE *));
+PP_DECLARE_REAL(int, __isoc99_vfscanf, (FILE *, const char *, va_list));
+PP_DECLARE_REAL(int, vfscanf, (FILE *, const char *, va_list));
 
 void pp_resolve_stdio(void)
 {
@@ -103,7 +109,8 @@ void pp_resolve_stdio(void)
     PP_REAL(vfprintf); PP_REAL(__vfprintf_chk); PP_REAL(vdprintf); PP_REAL(__vdprintf_chk);
     PP_REAL(getdelim); PP_REAL(__getdelim); PP_REAL(getline); PP_REAL(fflush);
     PP_REAL(fflush_unlocked); PP_REAL(fseek); PP_REAL(fseeko); PP_REAL(fseeko64); PP_REAL(ftell);
-    PP_REAL(ftello); PP_REAL(ftello64); PP_REAL(rewind);
+    PP_REAL(ftello); PP_REAL(ftello64); PP_REAL(rewind); PP_REAL(fdopen); PP_REAL(tmpfile);
+    PP_REAL(tmpfile64); PP_REAL(pclose); PP_REAL(__isoc99_vfscanf); PP_REAL(vfscanf);
 }
 
 /* ---------- will this call reach the kernel? ---------- */
@@ -147,14 +154,24 @@ static inline int64_t rd_result(FILE *fp, int64_t bytes, int e)
         int fd = fp_->_fileno;                                                  \
         uintptr_t wb = (uintptr_t)fp_->_IO_write_base, wp = (uintptr_t)fp_->_IO_write_ptr; \
         (void)wb; (void)wp;                                                     \
-        uint64_t t0 = 0, t1 = 0;                                                \
         TYPE r;                                                                 \
-        int fast_ = (FAST);                                                     \
         pp_leave(t);                                                            \
-        if (pp_likely(fast_)) r = CALL;                                         \
-        else { t0 = pp_now(); r = CALL; }                                       \
+        if (pp_likely(FAST)) {                                                  \
+            /* served from the buffer: no clock, and errno is read only if the  \
+             * call failed (nothing below touches it on this path) */           \
+            uint64_t t0 = 0, t1 = 0;                                            \
+            r = CALL;                                                           \
+            pp_guard = 1;                                                       \
+            int e = pp_unlikely(fp_->_flags & STDIO_ERR_SEEN) ? errno : 0;      \
+            ACCOUNT;                                                            \
+            pp_guard = 0;                                                       \
+            if (pp_unlikely(e)) errno = e;                                      \
+            return r;                                                           \
+        }                                                                       \
+        uint64_t t0 = pp_now();                                                 \
+        r = CALL;                                                               \
         int e = errno;                                                          \
-        if (!fast_) t1 = pp_now();                                              \
+        uint64_t t1 = pp_now();                                                 \
         pp_guard = 1;                                                           \
         ACCOUNT;                                                                \
         pp_guard = 0;                                                           \
@@ -165,7 +182,7 @@ static inline int64_t rd_result(FILE *fp, int64_t bytes, int e)
 #define W_ACCOUNT(FN, BYTES) \
     pp_stdio_write(t, PP_FN_##FN, fd, (BYTES), wb, wp, (uintptr_t)fp_->_IO_write_ptr, t0, t1)
 #define R_ACCOUNT(FN, BYTES) \
-    pp_io_done(t, PP_FN_##FN, fd, PP_OP_READ, rd_result(fp_, (BYTES), e), t0, t1, -1)
+    pp_stdio_read(t, PP_FN_##FN, fd, rd_result(fp_, (BYTES), e), t0, t1)
 
 /* ---------- writes ---------- */
 
@@ -306,6 +323,52 @@ PP_EXPORT ssize_t getdelim(char **l, size_t *n, int d, FILE *fp) { PP_REAL(getde
 PP_EXPORT ssize_t __getdelim(char **l, size_t *n, int d, FILE *fp) { PP_REAL(__getdelim); GETDELIM(real___getdelim(l, n, d, fp), d); }
 PP_EXPORT ssize_t getline(char **l, size_t *n, FILE *fp) { PP_REAL(getline); GETDELIM(real_getline(l, n, fp), '\n'); }
 
+/* scanf family: how much input a conversion consumed is known only from the FILE's read pointer:
+ * its advance, plus what was left before a refill when the buffer was refilled in between (one
+ * refill per call is assumed; a conversion spanning several buffers is undercounted). */
+static inline int64_t scanned(FILE *fp, uintptr_t base0, uintptr_t ptr0, uintptr_t end0)
+{
+    uintptr_t base = (uintptr_t)fp->_IO_read_base, ptr = (uintptr_t)fp->_IO_read_ptr;
+    if (base == base0 && ptr >= ptr0 && ptr <= end0) return (int64_t)(ptr - ptr0);
+    return (int64_t)(end0 - ptr0) + (ptr >= base ? (int64_t)(ptr - base) : 0);
+}
+
+#define SCANF(FP, CALL) do {                                                    \
+        FILE *sfp_ = (FP);                                                      \
+        uintptr_t b0 = sfp_ ? (uintptr_t)sfp_->_IO_read_base : 0;               \
+        uintptr_t p0 = sfp_ ? (uintptr_t)sfp_->_IO_read_ptr : 0;                \
+        uintptr_t e0 = sfp_ ? (uintptr_t)sfp_->_IO_read_end : 0;                \
+        STDIO_CALL(sfp_, 0, int, CALL, R_ACCOUNT(fgets, scanned(fp_, b0, p0, e0))); \
+    } while (0)
+
+/* <stdio.h> maps the C names fscanf/vfscanf/scanf to the __isoc99_ symbols; the plain symbols
+ * (old binaries, where %a meant "allocate") get C names of their own via asm labels. */
+PP_EXPORT int pp_plain_vfscanf(FILE *, const char *, va_list) __asm__("vfscanf");
+PP_EXPORT int pp_plain_fscanf(FILE *, const char *, ...) __asm__("fscanf");
+PP_EXPORT int pp_plain_scanf(const char *, ...) __asm__("scanf");
+PP_EXPORT int __isoc99_vfscanf(FILE *, const char *, va_list);
+PP_EXPORT int __isoc99_fscanf(FILE *, const char *, ...);
+PP_EXPORT int __isoc99_scanf(const char *, ...);
+
+PP_EXPORT int __isoc99_vfscanf(FILE *fp, const char *f, va_list ap) { PP_REAL(__isoc99_vfscanf); SCANF(fp, real___isoc99_vfscanf(fp, f, ap)); }
+PP_EXPORT int pp_plain_vfscanf(FILE *fp, const char *f, va_list ap) { PP_REAL(vfscanf); SCANF(fp, real_vfscanf(fp, f, ap)); }
+PP_EXPORT int __isoc99_fscanf(FILE *fp, const char *f, ...)
+{
+    va_list ap; va_start(ap, f); int r = __isoc99_vfscanf(fp, f, ap); va_end(ap); return r;
+}
+PP_EXPORT int pp_plain_fscanf(FILE *fp, const char *f, ...)
+{
+    va_list ap; va_start(ap, f); int r = pp_plain_vfscanf(fp, f, ap); va_end(ap); return r;
+}
+PP_EXPORT int __isoc99_scanf(const char *f, ...)
+{
+    va_list ap; va_start(ap, f); int r = __isoc99_vfscanf(stdin, f, ap); va_end(ap); return r;
+}
+PP_EXPORT int pp_plain_scanf(const char *f, ...)
+{
+    va_list ap; va_start(ap, f); int r = pp_plain_vfscanf(stdin, f, ap); va_end(ap); return r;
+}
+
 /* ---------- flush, position ---------- */
 
 /* Characters inlined putc left in the buffer are counted before the buffer goes (fseek, fclose,
@@ -406,6 +469,43 @@ static int mode_flags(const char *mode)
 
 PP_EXPORT FILE *fopen(const char *path, const char *mode) { PP_REAL(fopen); FOPEN(real_fopen(path, mode)); }
 PP_EXPORT FILE *fopen64(const char *path, const char *mode) { PP_REAL(fopen64); FOPEN(real_fopen64(path, mode)); }
+
+/* fdopen: no new descriptor, but a stream opened for append writes at the end. */
+PP_EXPORT FILE *fdopen(int fd, const char *mode)
+{
+    PP_REAL(fdopen);
+    struct pp_thread *t = pp_enter();
+    if (!t) return real_fdopen(fd, mode);
+    pp_leave(t);
+    uint64_t t0 = pp_now(); FILE *r = real_fdopen(fd, mode); int e = errno; uint64_t t1 = pp_now();
+    pp_guard = 1;
+    pp_io_done(t, PP_FN_fopen, fd, PP_OP_META, r ? 0 : -(int64_t)e, t0, t1, -1);
+    pp_guard = 0; errno = e;
+    return r;
+}
+
+/* tmpfile: an unlinked file opened inside libc; /proc names it when its record is written. */
+#define TMPFILE(CALL) do {                                                      \
+        const char *path = 0, *mode = "w+";                                     \
+        FOPEN(CALL);                                                            \
+    } while (0)
+PP_EXPORT FILE *tmpfile(void) { PP_REAL(tmpfile); TMPFILE(real_tmpfile()); }
+PP_EXPORT FILE *tmpfile64(void) { PP_REAL(tmpfile64); TMPFILE(real_tmpfile64()); }
+
+/* pclose closes the pipe inside libc, then waits for the child: the stream's FILE_STATS are
+ * written first; the wait is not I/O and is not timed here. */
+PP_EXPORT int pclose(FILE *fp)
+{
+    PP_REAL(pclose);
+    struct pp_thread *t = pp_enter();
+    if (t) {
+        int e = errno;
+        if (fp && fp->_fileno >= 0) { settle(t, fp); pp_fd_closing(t, fp->_fileno); }
+        pp_leave(t);
+        errno = e;
+    }
+    return real_pclose(fp);
+}
 
 /* freopen closes the stream's descriptor inside libc, then opens path (or reopens the same file
  * when path is NULL): FILE_STATS for the old one first. */
