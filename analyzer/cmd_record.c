@@ -170,6 +170,55 @@ static int elf_has_interp(int fd, const unsigned char *h, size_t n)
     return 0;
 }
 
+/* A sanitizer runtime the program links (DT_NEEDED libasan.so.N …) refuses to run unless it comes
+ * first in the library list (pitfall 27), so record preloads it by name ahead of ours. */
+static char sanitizer_rt[128];
+
+static int is_sanitizer_runtime(const char *name)
+{
+    static const char *const prefixes[] = { "libasan.so", "libtsan.so", "libhwasan.so",
+                                            "libclang_rt.asan", "libclang_rt.tsan" };
+    for (size_t i = 0; i < sizeof prefixes / sizeof prefixes[0]; i++)
+        if (!strncmp(name, prefixes[i], strlen(prefixes[i]))) return 1;
+    return 0;
+}
+
+/* Looks through a 64-bit ELF's DT_NEEDED entries for a sanitizer runtime; fills sanitizer_rt. */
+static void find_sanitizer_runtime(int fd, const unsigned char *h, size_t n)
+{
+    if (h[EI_CLASS] != ELFCLASS64 || n < sizeof(Elf64_Ehdr)) return;
+    Elf64_Ehdr e;
+    memcpy(&e, h, sizeof e);
+    if (e.e_phentsize != sizeof(Elf64_Phdr) || !e.e_phnum || e.e_phnum > 256) return;
+    Elf64_Phdr ph[256];
+    size_t bytes = (size_t)e.e_phnum * sizeof(Elf64_Phdr);
+    if (pread(fd, ph, bytes, (off_t)e.e_phoff) != (ssize_t)bytes) return;
+    const Elf64_Phdr *dyn = NULL;
+    for (unsigned i = 0; i < e.e_phnum; i++) if (ph[i].p_type == PT_DYNAMIC) dyn = &ph[i];
+    if (!dyn || dyn->p_filesz > (1u << 20)) return;
+    size_t nd = dyn->p_filesz / sizeof(Elf64_Dyn);
+    Elf64_Dyn *d = xmalloc(nd * sizeof *d + 1);
+    if (pread(fd, d, nd * sizeof *d, (off_t)dyn->p_offset) != (ssize_t)(nd * sizeof *d)) { free(d); return; }
+    uint64_t strtab = 0;
+    for (size_t i = 0; i < nd && d[i].d_tag != DT_NULL; i++) if (d[i].d_tag == DT_STRTAB) strtab = d[i].d_un.d_ptr;
+    off_t stroff = -1;          /* DT_STRTAB is an address: find the file offset through PT_LOAD */
+    for (unsigned i = 0; i < e.e_phnum; i++)
+        if (ph[i].p_type == PT_LOAD && strtab >= ph[i].p_vaddr && strtab < ph[i].p_vaddr + ph[i].p_filesz)
+            stroff = (off_t)(ph[i].p_offset + (strtab - ph[i].p_vaddr));
+    for (size_t i = 0; stroff >= 0 && i < nd && d[i].d_tag != DT_NULL; i++) {
+        if (d[i].d_tag != DT_NEEDED) continue;
+        char name[sizeof sanitizer_rt];
+        ssize_t k = pread(fd, name, sizeof name - 1, stroff + (off_t)d[i].d_un.d_val);
+        if (k <= 0) continue;
+        name[k] = 0;
+        if (strlen(name) < sizeof name - 1 && is_sanitizer_runtime(name)) {
+            memcpy(sanitizer_rt, name, strlen(name) + 1);
+            break;
+        }
+    }
+    free(d);
+}
+
 /* ---------------- finding the command ---------------- */
 
 /* Resolves name as execvp would: a name with '/' is taken as is, else the first executable
@@ -304,6 +353,7 @@ static int check_preloadable(const char *path, const char *shown, const struct e
         return EXIT_USAGE;
     }
     int interp = elf_has_interp(fd, h, (size_t)n);
+    if (interp > 0) find_sanitizer_runtime(fd, h, (size_t)n);
     close(fd);
     if (interp < 0) {
         say("%s: damaged ELF program headers", shown);
@@ -438,14 +488,18 @@ static void forward(int sig, siginfo_t *si, void *uc)
 static const int forwarded[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
 
 /* LD_PRELOAD for the child: ours first, then what was there, except that a sanitizer runtime
- * must stay first in the list (it refuses to run otherwise), so ours then goes after it. */
+ * must stay first in the list (it refuses to run otherwise): one already in LD_PRELOAD keeps its
+ * place before ours, and one the program links is preloaded by name ahead of ours. */
 static char *preload_value(const char *lib)
 {
     const char *old = getenv("LD_PRELOAD");
+    int old_has_rt = old && (strstr(old, "libasan") || strstr(old, "libtsan") ||
+                             strstr(old, "clang_rt.asan") || strstr(old, "clang_rt.tsan") ||
+                             strstr(old, "libhwasan"));
+    if (old_has_rt) return xasprintf("%s:%s", old, lib);
+    if (sanitizer_rt[0])
+        return old && *old ? xasprintf("%s:%s:%s", sanitizer_rt, lib, old) : xasprintf("%s:%s", sanitizer_rt, lib);
     if (!old || !*old) return xstrdup(lib);
-    if (strstr(old, "libasan") || strstr(old, "libtsan") || strstr(old, "clang_rt.asan") ||
-        strstr(old, "clang_rt.tsan") || strstr(old, "libhwasan"))
-        return xasprintf("%s:%s", old, lib);
     return xasprintf("%s:%s", lib, old);
 }
 
@@ -455,6 +509,20 @@ static void human_bytes(uint64_t b, char *out, size_t cap)
     else if (b < 1024 * 1024) snprintf(out, cap, "%.1f KiB", b / 1024.0);
     else if (b < 1024ull * 1024 * 1024) snprintf(out, cap, "%.1f MiB", b / 1048576.0);
     else snprintf(out, cap, "%.2f GiB", b / 1073741824.0);
+}
+
+/* Everything allocated for the run stays reachable from here until exit (so a sanitized build's
+ * leak check stays quiet whatever path returns), and is freed on the normal path. */
+static struct {
+    char *lib, *path, *dir, *preload;
+    struct names before, after;
+} g;
+
+static void names_free(struct names *a)
+{
+    for (size_t i = 0; i < a->n; i++) free(a->v[i]);
+    free(a->v);
+    memset(a, 0, sizeof *a);
 }
 
 int cmd_record(int argc, char **argv)
@@ -480,9 +548,11 @@ int cmd_record(int argc, char **argv)
         case 'e': events = optarg; break;
         case 'h': fputs(usage_text, stdout); return 0;
         case ':': say("option '%s' needs a value (see --help)", argv[optind - 1]); return EXIT_USAGE;
-        default:
-            say("unknown option '%s' (see --help)", optopt ? xasprintf("-%c", optopt) : argv[optind - 1]);
+        default: {
+            char shortopt[3] = { '-', (char)optopt, 0 };
+            say("unknown option '%s' (see --help)", optopt ? shortopt : argv[optind - 1]);
             return EXIT_USAGE;
+        }
         }
     }
     if (optind >= argc) {
@@ -506,7 +576,7 @@ int cmd_record(int argc, char **argv)
     }
     if (!*out_opt) { say("-o: empty directory name"); return EXIT_USAGE; }
 
-    char *lib = find_library();
+    char *lib = g.lib = find_library();
     if (!lib) {
         say("cannot find %s next to this program nor in %s; build it with `make` or install it",
             LIBNAME, PP_LIBDIR);
@@ -524,7 +594,7 @@ int cmd_record(int argc, char **argv)
 
     /* The command: resolved and checked before anything is created. */
     int err;
-    char *path = resolve_in_path(cmd[0], &err);
+    char *path = g.path = resolve_in_path(cmd[0], &err);
     if (!path) {
         if (err == EACCES) { say("%s: permission denied", cmd[0]); return 126; }
         say("%s: command not found", cmd[0]);
@@ -533,7 +603,7 @@ int cmd_record(int argc, char **argv)
     int r = check_preloadable(path, cmd[0], &lib_id, 0);
     if (r) return r;
 
-    char *dir = absolute_dir(out_opt);
+    char *dir = g.dir = absolute_dir(out_opt);
     if (mkdir_p(dir)) {
         say("cannot create the trace directory %s: %s", dir, strerror(errno));
         return EXIT_USAGE;
@@ -542,11 +612,11 @@ int cmd_record(int argc, char **argv)
         say("cannot write into %s: %s", dir, strerror(errno));
         return EXIT_USAGE;
     }
-    struct names before = { 0, 0, 0 };
-    list_traces(dir, &before);
-    if (before.n && !append) {
+    struct names *before = &g.before;
+    list_traces(dir, before);
+    if (before->n && !append) {
         say("%s already holds %zu trace file%s of an earlier run; use --append to add this run to "
-            "them, or -o to choose another directory", dir, before.n, before.n == 1 ? "" : "s");
+            "them, or -o to choose another directory", dir, before->n, before->n == 1 ? "" : "s");
         return EXIT_USAGE;
     }
 
@@ -559,7 +629,7 @@ int cmd_record(int argc, char **argv)
     if (!run_id) run_id = 1;
     char run_hex[17];
     snprintf(run_hex, sizeof run_hex, "%016" PRIx64, run_id);
-    char *preload = preload_value(lib);
+    char *preload = g.preload = preload_value(lib);
     const char *penv = getenv("PHASEPROF_DISABLE");
     if (penv && strcmp(penv, "0") && *penv)
         say("note: PHASEPROF_DISABLE=%s is set in the environment: nothing will be traced", penv);
@@ -622,13 +692,13 @@ int cmd_record(int argc, char **argv)
 
     /* This run's traces: new files whose header carries our run id (or no header yet).  A
      * process that forks and then execs leaves two files (one per image): count pids. */
-    struct names after = { 0, 0, 0 };
-    list_traces(dir, &after);
+    struct names *after = &g.after;
+    list_traces(dir, after);
     size_t files = 0, procs = 0;
-    uint64_t bytes = 0, *pids = xcalloc(after.n + 1, sizeof *pids);
-    for (size_t i = 0; i < after.n; i++) {
-        if (names_has(&before, after.v[i])) continue;
-        char *p = xasprintf("%s/%s", dir, after.v[i]);
+    uint64_t bytes = 0, *pids = xcalloc(after->n + 1, sizeof *pids);
+    for (size_t i = 0; i < after->n; i++) {
+        if (names_has(before, after->v[i])) continue;
+        char *p = xasprintf("%s/%s", dir, after->v[i]);
         uint64_t pid;
         uint64_t id = trace_run_id(p, &pid);
         struct stat st;
@@ -649,5 +719,9 @@ int cmd_record(int argc, char **argv)
             procs, procs == 1 ? "" : "es", files, files == 1 ? "" : "s", hb, run_hex, cmd[0], how);
     if (!files)
         say("warning: no trace was written; see any 'phaseprof[PID]:' line above for why");
+    names_free(&g.before);
+    names_free(&g.after);
+    free(g.lib); free(g.path); free(g.dir); free(g.preload);
+    memset(&g, 0, sizeof g);
     return code;
 }
