@@ -32,6 +32,7 @@ PATH is a trace file or a directory of *.pptrace files.  Assertions (repeatable 
   --setting N=V +     every header's settings list holds "N=V"
   --header-flag F +   every header's flags has PP_HDR_F
   --module GLOB +     some trace has a MODULE record whose path matches GLOB
+  --mmap-path GLOB +  some trace has an MMAP record whose path matches GLOB
 """
 import fnmatch
 import os
@@ -369,16 +370,17 @@ def main(argv):
             for t in good:
                 if not hdr(t, "flags", 0) & HDR_FLAGS[v]:
                     fails.append("%s (pid %d): header flag %s not set" % (exe_base(t), hdr(t, "pid"), v))
-        elif o == "--module":
+        elif o in ("--module", "--mmap-path"):
+            kind = "MODULE" if o == "--module" else "MMAP"
             found = False
             for t in good:
                 strings = {r["id"]: r["text"].decode("utf-8", "replace")
                            for r in t["records"] if r["_kind"] == "STRING"}
                 if any(fnmatch.fnmatch(strings.get(r["path"], ""), v)
-                       for r in t["records"] if r["_kind"] == "MODULE"):
+                       for r in t["records"] if r["_kind"] == kind):
                     found = True
             if not found:
-                fails.append("no MODULE record with a path matching %s" % v)
+                fails.append("no %s record with a path matching %s" % (kind, v))
         elif o == "--sum":
             m = re.match(r"(\w+)\.(\w+)(>=|<=|==)(\d+)$", v)
             k, field, op, n = m.group(1), m.group(2), m.group(3), int(m.group(4))
