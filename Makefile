@@ -16,7 +16,7 @@ endif
 
 PRELOAD_SRC := $(wildcard preload/*.c)
 PRELOAD_OBJ := $(PRELOAD_SRC:preload/%.c=$(B)/preload/%.o)
-PRELOAD_CFLAGS := $(CFLAGS_COMMON) -fPIC -fvisibility=hidden -fno-omit-frame-pointer \
+PRELOAD_CFLAGS := $(CFLAGS_COMMON) -fPIC -fvisibility=hidden \
                   -ftls-model=initial-exec -fno-stack-protector -Ipreload
 PRELOAD_LIBS := -ldl -lpthread -lrt -lm
 
@@ -91,3 +91,14 @@ install: all
 
 clean:
 	rm -rf $(B)
+
+# ---- phase detection test programs (tests/workloads/detect.c, phases_bench.c): unlike the other
+# workloads they link the analyzer's objects, so they get their own rules (explicit rules win
+# over the pattern rule above).
+$(B)/workloads/detect: tests/workloads/detect.c $(ANALYZER_OBJ)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(ANALYZER_CFLAGS) -o $@ $< $(ANALYZER_OBJ) $(ANALYZER_LIBS)
+$(B)/workloads/phases_bench: tests/workloads/phases_bench.c $(ANALYZER_OBJ)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(ANALYZER_CFLAGS) -o $@ $< $(ANALYZER_OBJ) $(ANALYZER_LIBS)
+# ---- end of phase detection test programs

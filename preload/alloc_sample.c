@@ -6,14 +6,16 @@
  * The per-call cost is one subtraction.  Sampled pointers go into a lock-free open-addressing set
  * so their frees can be recorded (the live-heap view); a free looks one slot up in it. */
 #include "pp.h"
+#include "alloc_sample.h"
 #include <math.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#define LIVE_SLOTS (1u << 16)
-static _Atomic uint64_t *live;     /* sampled pointers not yet freed; 0 = empty, 1 = deleted */
-static atomic_int live_count;
+#define live pp_live_slots
+#define live_count pp_live_count
+_Atomic uint64_t *pp_live_slots;   /* sampled pointers not yet freed; 0 = empty, 1 = deleted */
+atomic_int pp_live_count;
 
 static uint64_t next_rand(struct pp_thread *t)
 {
@@ -30,7 +32,7 @@ static int64_t draw_gap(struct pp_thread *t)
     return gap < 1 ? 1 : (int64_t)gap;
 }
 
-static unsigned slot_of(uint64_t p) { return (unsigned)((p * 0x9E3779B97F4A7C15ull) >> 48) & (LIVE_SLOTS - 1); }
+static unsigned slot_of(uint64_t p) { return pp_live_slot_of(p); }
 
 static void live_add(uint64_t p)
 {
@@ -51,12 +53,13 @@ static void live_add(uint64_t p)
     }
 }
 
+static void pp_free_lookup(struct pp_thread *t, void *ptr);
+
 int64_t pp_alloc_first_gap(struct pp_thread *t) { return draw_gap(t); }
 
-void pp_alloc_sampled(struct pp_thread *t, void *ptr, size_t n)
+/* The countdown reached zero: this allocation is sampled. */
+void pp_alloc_sample_now(struct pp_thread *t, void *ptr, size_t n)
 {
-    t->alloc_countdown -= (int64_t)n;
-    if (pp_likely(t->alloc_countdown > 0)) return;
     int saved = errno;
     double mean = (double)pp_cfg.alloc_sample_bytes;
     double prob = 1.0 - exp(-(double)n / mean);
@@ -77,15 +80,28 @@ void pp_alloc_sampled(struct pp_thread *t, void *ptr, size_t n)
     errno = saved;
 }
 
-void pp_free_sampled(struct pp_thread *t, void *ptr)
+/* The inline first probe (alloc_sample.h) found the slot in use: look properly. */
+void pp_free_sampled_slow(struct pp_thread *t, void *ptr)
 {
-    if (pp_likely(!atomic_load_explicit(&live_count, memory_order_relaxed))) return;
+    int saved = errno;
+    pp_free_lookup(t, ptr);
+    errno = saved;
+}
+
+static void pp_free_lookup(struct pp_thread *t, void *ptr)
+{
     uint64_t q = (uint64_t)(uintptr_t)ptr;
     for (unsigned i = 0, k = slot_of(q); i < 32; i++, k = (k + 1) & (LIVE_SLOTS - 1)) {
         uint64_t cur = atomic_load_explicit(&live[k], memory_order_relaxed);
         if (cur == 0) return;
         if (cur == q && atomic_compare_exchange_strong(&live[k], &cur, 1)) {
             atomic_fetch_sub(&live_count, 1);
+            /* Allocators hand the same addresses out again and again: a tombstone left here
+             * would send every later free of this address down the slow path.  When no probe
+             * chain continues past this slot, empty it instead. */
+            uint64_t one = 1;
+            if (!atomic_load_explicit(&live[(k + 1) & (LIVE_SLOTS - 1)], memory_order_relaxed))
+                atomic_compare_exchange_strong(&live[k], &one, 0);
             uint8_t *p = pp_rec_begin(t, PP_K_FREE_SAMPLE, 32);
             if (p) {
                 p = pp_put_ts(t, p, pp_now());

@@ -100,7 +100,8 @@ struct pp_thread {
     uint64_t cpu_samples, skipped_samples;
     uint64_t sample_start_ns, sample_cpu_ns;  /* start of the current interval */
     uint64_t counters_prev[16];               /* backend values at sample_start */
-    uint32_t alloc_tick;                       /* 1 in 64 allocation calls is timed */
+    uint32_t alloc_tick;                       /* 1 allocation call in 64 takes the slow path */
+    uint32_t alloc_timed_tick;                 /* events=all: 1 slow call in 64 is timed */
     int64_t alloc_countdown;                   /* bytes until the next allocation sample */
     uint64_t rng;                              /* xorshift state for sampling intervals */
     uint32_t io_events_this_sec; uint64_t io_events_sec;  /* IO_EVENT rate cap */
@@ -218,9 +219,6 @@ void pp_fd_reset_after_fork(void);
 /* ---------- allocation & misc accounting ---------- */
 void *pp_real_malloc(size_t n);      /* the program's allocator, bypassing our accounting */
 void pp_real_free(void *p);
-/* Byte-based allocation sampling (stack.c): cheap countdown, a sample with stack when it hits. */
-void pp_alloc_sampled(struct pp_thread *t, void *p, size_t n);
-void pp_free_sampled(struct pp_thread *t, void *p);
 /* Captures the caller's stack (skipping `skip` of our frames) and returns its interned id, or 0
  * when stacks are off or the capture is unsafe here. */
 uint64_t pp_stack_capture(struct pp_thread *t, int skip);

@@ -11,7 +11,7 @@
 
 PP_TLS int pp_in_dlsym;
 
-static _Alignas(64) uint8_t arena[64 * 1024];
+_Alignas(64) uint8_t pp_arena[PP_ARENA_BYTES];
 static atomic_size_t arena_used;
 
 void *pp_arena_alloc(size_t n, size_t align)
@@ -20,15 +20,11 @@ void *pp_arena_alloc(size_t n, size_t align)
     size_t old = atomic_load(&arena_used), start;
     do {
         start = (old + align - 1) & ~(align - 1);
-        if (start + n > sizeof arena) return 0;
+        if (start + n > sizeof pp_arena) return 0;
     } while (!atomic_compare_exchange_weak(&arena_used, &old, start + n));
-    return arena + start;   /* static storage: already zeroed, as calloc needs */
+    return pp_arena + start;   /* static storage: already zeroed, as calloc needs */
 }
 
-int pp_arena_owns(const void *p)
-{
-    return (const uint8_t *)p >= arena && (const uint8_t *)p < arena + sizeof arena;
-}
 
 void *pp_dlsym_next(const char *name)
 {
@@ -39,5 +35,3 @@ void *pp_dlsym_next(const char *name)
     errno = saved;
     return f;
 }
-
-const unsigned char *pp_arena_end(void) { return arena + sizeof arena; }
