@@ -60,6 +60,8 @@ int64_t pp_alloc_first_gap(struct pp_thread *t) { return draw_gap(t); }
 /* The countdown reached zero: this allocation is sampled. */
 void pp_alloc_sample_now(struct pp_thread *t, void *ptr, size_t n)
 {
+    if (pp_guard) { t->alloc_countdown = draw_gap(t); return; }  /* our own (libunwind's) allocation */
+    pp_guard = 1;
     int saved = errno;
     double mean = (double)pp_cfg.alloc_sample_bytes;
     double prob = 1.0 - exp(-(double)n / mean);
@@ -78,14 +80,18 @@ void pp_alloc_sample_now(struct pp_thread *t, void *ptr, size_t n)
     }
     t->alloc_countdown = draw_gap(t);
     errno = saved;
+    pp_guard = 0;
 }
 
 /* The inline first probe (alloc_sample.h) found the slot in use: look properly. */
 void pp_free_sampled_slow(struct pp_thread *t, void *ptr)
 {
+    if (pp_guard) return;
+    pp_guard = 1;
     int saved = errno;
     pp_free_lookup(t, ptr);
     errno = saved;
+    pp_guard = 0;
 }
 
 static void pp_free_lookup(struct pp_thread *t, void *ptr)
