@@ -66,13 +66,16 @@ int main(int argc, char **argv)
     size_t n = __fread_chk(buf, sizeof buf, 1, 4096, f);
     char line[128];
     int lines = 0;
+    size_t line_bytes = 0;
     while (__fgets_chk(line, sizeof line, (int)sizeof line, f)) {
         lines++;
+        line_bytes += strlen(line);
         if (lines == 50) break;
     }
     n += __fread_unlocked_chk(buf, sizeof buf, 1, 100, f);
-    while (__fgets_unlocked_chk(line, sizeof line, (int)sizeof line, f)) lines++;
+    while (__fgets_unlocked_chk(line, sizeof line, (int)sizeof line, f)) { lines++; line_bytes += strlen(line); }
     fclose(f);
     __fprintf_chk(stdout, 1, "read via FILE: %zu bytes + %d lines, last: %s", n, lines, line);
+    __printf_chk(1, "total read: %ld\n", total + (long)n + (long)line_bytes);
     return 0;
 }
