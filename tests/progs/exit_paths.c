@@ -1,4 +1,4 @@
-/* Pitfall 11: every way out of a process.  `exit_paths MODE [MS]` works for MS milliseconds
+/* Pitfall 11: every way out of a process.  `exit_paths MODE [MS]` works for MS ms of CPU time
  * (default 150: allocation churn and small writes to /dev/null, so the trace writes chunks as it
  * goes when PHASEPROF_FLUSH_MS is small), leaves a line in stdio's buffer, then leaves by MODE:
  *   return  main returns 5           exit   exit(6)           _exit  _exit(7)   _Exit  _Exit(8)
@@ -13,10 +13,12 @@
 #include <time.h>
 #include <unistd.h>
 
+/* CPU time, not wall time: on a loaded machine the program still does the same amount of work
+ * and the trace gets as many intervals. */
 static double now_ms(void)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
     return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
