@@ -20,3 +20,9 @@ d="$T/th64"
 same_run threads.many_same_output "$d" "$PROGS/threads" 64
 trace_check threads.many_traces "$d" --complete --traces 1 --min-kind THREAD_END=64 \
     --no-foot-flag THREADS_FULL
+
+# Pitfall 24: the trace grows with time and threads, not with calls: 3.2 million calls (8 threads
+# x 200,000 malloc + free) must not make a per-call-sized trace (that would be > 3 MB).
+size=$(cat "$T/th"/*.pptrace 2>/dev/null | wc -c)
+if [ "$size" -gt 0 ] && [ "$size" -lt 524288 ]; then pass threads.trace_compact
+else fail threads.trace_compact "trace of 3.2 M calls is $size bytes (bound 512 KiB)"; fi
