@@ -65,4 +65,6 @@ void pp_stack_maybe_load(uint64_t now);
 void pp_stack_init(void);
 uint64_t pp_stack_capture_signal(struct pp_thread *t, void *ucontext);
 void pp_stack_reset_after_fork(void);
+void pp_stack_fork_prepare(void);
+void pp_stack_fork_done(void);
 #endif

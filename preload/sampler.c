@@ -148,7 +148,9 @@ void pp_sampler_start(void)
     memset(&sa, 0, sizeof sa);
     sa.sa_sigaction = on_sample;
     sa.sa_flags = SA_SIGINFO | SA_RESTART;
-    sigfillset(&sa.sa_mask);
+    /* Block nothing else while we run: if our handler ever stalled, the program's own signals
+     * (SIGALRM, SIGTERM, SIGINT) must still reach it. */
+    sigemptyset(&sa.sa_mask);
     PP_REAL(sigaction);
     if (real_sigaction(pp_cfg.signo, NULL, &old)) return;
     if (old.sa_handler != SIG_DFL && old.sa_handler != SIG_IGN) return;  /* already someone's */

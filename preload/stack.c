@@ -20,6 +20,7 @@
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#include <sched.h>
 #include <ucontext.h>
 #define UNW_LOCAL_ONLY
 #include <libunwind.h>
@@ -32,6 +33,32 @@ static int (*u_backtrace)(void **, int);
 static atomic_int loaded;       /* 0 not yet, 1 ready, -1 failed or off */
 static uintptr_t self_lo, self_hi;
 PP_TLS int pp_in_loader;        /* >0 inside dlopen/dlclose/dl_iterate_phdr */
+
+/* fork while another thread is inside libunwind would leave libunwind's locks held for good in
+ * the child (pitfall 8): the fork wrapper waits until no thread unwinds, and no new unwind starts
+ * until the fork is done. */
+static atomic_int unwinders, fork_pending;
+
+static int unwind_enter(void)
+{
+    if (atomic_load(&fork_pending)) return 0;
+    atomic_fetch_add(&unwinders, 1);
+    if (atomic_load(&fork_pending)) { atomic_fetch_sub(&unwinders, 1); return 0; }
+    return 1;
+}
+static void unwind_leave(void) { atomic_fetch_sub(&unwinders, 1); }
+
+void pp_stack_fork_prepare(void)
+{
+    atomic_store(&fork_pending, 1);
+    while (atomic_load(&unwinders)) sched_yield();
+}
+
+void pp_stack_fork_done(void)
+{
+    atomic_store(&unwinders, 0);     /* in the child: the other threads are gone */
+    atomic_store(&fork_pending, 0);
+}
 
 #define STACK_SLOTS (1u << 16)
 struct sslot { _Atomic uint64_t hash; _Atomic uint64_t id; };
@@ -142,7 +169,9 @@ uint64_t pp_stack_capture(struct pp_thread *t, int skip)
     if (atomic_load_explicit(&loaded, memory_order_relaxed) != 1 || pp_in_loader) return 0;
     void *raw[130];
     int depth = (int)pp_cfg.stack_depth + 8;
+    if (!unwind_enter()) return 0;
     int n = u_backtrace(raw, depth > 130 ? 130 : depth);
+    unwind_leave();
     uint64_t f[128];
     int k = 0, i = 0;
     while (i < n && (uintptr_t)raw[i] >= self_lo && (uintptr_t)raw[i] < self_hi) i++;  /* our frames */
@@ -161,15 +190,18 @@ uint64_t pp_stack_capture_signal(struct pp_thread *t, void *ucontext)
         uint64_t pc = (uint64_t)((ucontext_t *)ucontext)->uc_mcontext.gregs[REG_RIP];
         return intern(t, &pc, 1);
     }
+    if (!unwind_enter()) { t->skipped_samples++; return 0; }
     unw_cursor_t c;
-    if (u_init_local2(&c, (unw_context_t *)ucontext, UNW_INIT_SIGNAL_FRAME) < 0) return 0;
     uint64_t f[128];
     int k = 0;
-    do {
-        unw_word_t ip;
-        if (u_get_reg(&c, UNW_REG_IP, &ip) < 0 || !ip) break;
-        f[k++] = ip;
-    } while (k < (int)pp_cfg.stack_depth && u_step(&c) > 0);
+    if (u_init_local2(&c, (unw_context_t *)ucontext, UNW_INIT_SIGNAL_FRAME) >= 0) {
+        do {
+            unw_word_t ip;
+            if (u_get_reg(&c, UNW_REG_IP, &ip) < 0 || !ip) break;
+            f[k++] = ip;
+        } while (k < (int)pp_cfg.stack_depth && u_step(&c) > 0);
+    }
+    unwind_leave();
     return intern(t, f, k);
 }
 

@@ -262,7 +262,9 @@ PP_EXPORT pid_t fork(void)
 {
     PP_REAL(fork);
     if (!atomic_load(&pp_active) || pp_guard) return real_fork();
+    pp_stack_fork_prepare();
     pid_t r = real_fork();
+    pp_stack_fork_done();
     if (r == 0) {
         int saved = errno;
         int g = pp_guard; pp_guard = 1;
