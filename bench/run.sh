@@ -37,6 +37,9 @@ SQL_INSERTS=${SQL_INSERTS:-2000}
 PY_SCALE=${PY_SCALE:-6}
 LTRACE_CALLS=${LTRACE_CALLS:-20000}       # ltrace is thousands of times slower
 LTRACE_TIMEOUT=${LTRACE_TIMEOUT:-300}
+LIMIT_FACTOR=${LIMIT_FACTOR:-20}          # a traced run is killed after 20x its plain run ...
+LIMIT_MIN=${LIMIT_MIN:-30}                # ... but never before 30 s ...
+LIMIT_MAX=${LIMIT_MAX:-120}               # ... and always after 120 s
 HT_RUNS=${HT_RUNS:-$([ "$PAIRS" -ge 10 ] && echo 3 || echo 1)}
 # Under callgrind: smaller sizes (instruction ratios do not depend on them) and a sampling
 # interval scaled by callgrind's slowdown (~50-100x), so timer samples per instruction stay
@@ -47,6 +50,7 @@ CG_STDIO=${CG_STDIO:-500000}
 CG_XZ_MB=${CG_XZ_MB:-$([ "$PAIRS" -ge 10 ] && echo "$XZ_MB" || echo 3)}   # all of it in a full run
 CG_PY_SCALE=${CG_PY_SCALE:-1}
 CG_INTERVAL_MS=${CG_INTERVAL_MS:-1000}
+CG_LIMIT=${CG_LIMIT:-600}                 # seconds for one callgrind run
 STACK_PAIRS=${STACK_PAIRS:-300000}         # callgrind churn for the cost of one stack capture
 STACK_SAMPLE_KB=${STACK_SAMPLE_KB:-8}
 
@@ -110,12 +114,18 @@ HAVE_PY=0; [ -n "$PY" ] && [ -x "$PY" ] && HAVE_PY=1
 
 # ---------------------------------------------------------------- helpers
 median() { sort -g | awk '{a[NR]=$1} END { if (!NR) { print "nan"; exit } if (NR % 2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2 }'; }
-calc() { awk "BEGIN { printf \"%.6g\", $1 }"; }
-fmt() { awk -v v="$1" -v d="$2" 'BEGIN { if (v == "nan" || v == "") print "n/a"; else printf "%.*f", d, v }'; }
+calc() { case "$1" in *nan*|*'>'*) echo nan ;; *) awk "BEGIN { printf \"%.6g\", $1 }" ;; esac; }
+# Values may be "nan" (no data) or ">X" (a lower bound: the traced run was killed at its limit).
+fmt() { awk -v v="$1" -v d="$2" 'BEGIN { if (v == "nan" || v == "") print "n/a";
+    else if (substr(v, 1, 1) == ">") printf ">%.*f", d, substr(v, 2); else printf "%.*f", d, v }'; }
+# Geometric mean of the values on stdin; ">X" values make it a lower bound, "nan" makes it nan.
+geomean() { awk '{ v = $1; if (v == "nan") bad = 1; else { if (substr(v, 1, 1) == ">") { lb = 1; v = substr(v, 2) }
+    s += log(v); n++ } } END { if (bad || !n) print "nan"; else printf "%s%.6g\n", lb ? ">" : "", exp(s / n) }'; }
 dir_bytes() { find "$1" -name '*.pptrace' -printf '%s\n' 2>/dev/null | awk '{s+=$1} END {print s+0}'; }
 # judge VALUE OP LIMIT → pass | miss | n/a
 judge() { awk -v v="$1" -v op="$2" -v l="$3" 'BEGIN {
     if (v == "nan" || v == "" || v == "n/a") { print "n/a"; exit }
+    if (substr(v, 1, 1) == ">") { print (op == "<=" && substr(v, 2) + 0 >= l + 0) ? "**miss**" : "n/a"; exit }
     ok = (op == "<=") ? (v + 0 <= l + 0) : (v + 0 >= l + 0); print ok ? "pass" : "**miss**" }'; }
 # row WORKLOAD METRIC VALUE TARGET VERDICT COMMAND
 row() { printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" "$5" "$6" >>"$ROWS"; }
@@ -123,8 +133,11 @@ note() { printf '%s\n' "$*" >>"$NOTES"; }
 load1() { cut -d' ' -f1 /proc/loadavg; }
 
 # One run: plain or traced (extra PHASEPROF_* settings after the mode), output to $W/out.MODE.
-# Prints "wall_s maxrss_kib status trace_bytes".
+# Prints "wall_s maxrss_kib status trace_bytes"; status "timeout" when a traced run went past
+# RUN_LIMIT seconds (set by `pairs` from the plain run: a pathological slowdown must not eat the
+# whole bench budget).
 TD=$W/trace
+RUN_LIMIT=0
 one() {
     local mode=$1; shift
     local args=()
@@ -136,7 +149,7 @@ one() {
         echo "$res 0"
     else
         rm -rf "$TD"; mkdir -p "$TD"
-        res=$("$BRUN" -E "LD_PRELOAD=$LIB" -E "PHASEPROF_OUTPUT=$TD" "${args[@]}" \
+        res=$("$BRUN" -t "$RUN_LIMIT" -E "LD_PRELOAD=$LIB" -E "PHASEPROF_OUTPUT=$TD" "${args[@]}" \
               -o "$W/out.traced" -e "$W/err.traced" "${STDIN_ARGS[@]}" -- "$@") || res="nan 0 255"
         echo "$res $(dir_bytes "$TD")"
     fi
@@ -152,9 +165,19 @@ pairs() {
     while [ "$1" != "--" ]; do settings+=("$1"); shift; done
     shift
     say "$name: $n pairs: $*"
-    one plain -- "$@" >/dev/null; one traced "${settings[@]}" -- "$@" >/dev/null
-    : >"$W/$name.pairs"
-    local i p t
+    : >"$W/$name.pairs"; rm -f "$W/$name.timeout"
+    local i p t w0
+    w0=$(one plain -- "$@" | cut -d' ' -f1)
+    RUN_LIMIT=$(awk -v w="$w0" -v f="$LIMIT_FACTOR" -v lo="$LIMIT_MIN" -v hi="$LIMIT_MAX" \
+        'BEGIN { x = int(w * f) + 1; if (x < lo) x = lo; if (x > hi) x = hi; print x }')
+    t=$(one traced "${settings[@]}" -- "$@")
+    if [ "$(echo "$t" | cut -d' ' -f3)" = timeout ]; then
+        say "$name: traced run killed after ${RUN_LIMIT}s (plain ${w0}s)"
+        echo "$w0 $RUN_LIMIT" >"$W/$name.timeout"
+        note "- **$name**: a traced run took longer than ${RUN_LIMIT} s (plain: $(fmt "$w0" 2) s) and was killed; no pairs measured."
+        RUN_LIMIT=0
+        return
+    fi
     for i in $(seq 1 "$n"); do
         if [ $((i % 2)) = 1 ]; then
             p=$(one plain -- "$@"); t=$(one traced "${settings[@]}" -- "$@")
@@ -163,7 +186,11 @@ pairs() {
         fi
         local ps ts
         ps=$(echo "$p" | cut -d' ' -f3); ts=$(echo "$t" | cut -d' ' -f3)
-        if [ "$ps" != "$ts" ]; then
+        if [ "$ts" = timeout ]; then
+            echo "$(echo "$p" | cut -d' ' -f1) $RUN_LIMIT" >"$W/$name.timeout"
+            note "- **$name**: traced run $i took longer than ${RUN_LIMIT} s and was killed; pairs stopped there."
+            break
+        elif [ "$ps" != "$ts" ]; then
             note "- **$name**: exit status differs: plain $ps, traced $ts (pair $i)."
         elif [ "$i" = 1 ] && ! cmp -s "$W/out.plain" "$W/out.traced"; then
             note "- **$name**: traced output differs from plain output."
@@ -171,9 +198,13 @@ pairs() {
         [ "$ts" = 0 ] || { [ "$i" = 1 ] && sed -n '1,5p' "$W/err.traced" | sed 's/^/    /' >>"$NOTES"; }
         echo "$(echo "$p" | cut -d' ' -f1,2) $(echo "$t" | cut -d' ' -f1,2,4)" >>"$W/$name.pairs"
     done
+    RUN_LIMIT=0
 }
 # Statistics over a .pairs file.
-ratio_med() { awk '$1 > 0 && $3 != "nan" {print $3/$1}' "$W/$1.pairs" | median; }
+ratio_med() {
+    if [ -f "$W/$1.timeout" ]; then awk '{ printf ">%.6g\n", $2 / $1 }' "$W/$1.timeout"; return; fi
+    awk '$1 > 0 && $3 != "nan" {print $3/$1}' "$W/$1.pairs" | median
+}
 diff_med()  { awk '$1 > 0 && $3 != "nan" {print $3-$1}' "$W/$1.pairs" | median; }
 col_med()   { awk -v c="$2" '{print $c}' "$W/$1.pairs" | median; }
 
@@ -187,7 +218,7 @@ cg() {
         while [ "$1" != "--" ]; do env+=(-E "$1"); shift; done
     fi
     shift
-    "$BRUN" "${env[@]}" -o /dev/null -e "$W/cg.log" "${STDIN_ARGS[@]}" -- \
+    "$BRUN" -t "$CG_LIMIT" "${env[@]}" -o /dev/null -e "$W/cg.log" "${STDIN_ARGS[@]}" -- \
         valgrind --tool=callgrind --callgrind-out-file="$out" "$@" >/dev/null || true
     local ir
     ir=$(sed -n 's/^totals: *\([0-9]*\).*/\1/p' "$out" 2>/dev/null | head -1)
@@ -401,7 +432,7 @@ else
     row "python3" "wall ratio" "not installed" "≤ 1.05× (geomean)" "n/a" "python3"
 fi
 if [ "${#REAL[@]}" -gt 0 ]; then
-    g=$(for n in "${REAL[@]}"; do ratio_med "$n"; done | awk '{s+=log($1); n++} END { if (n) printf "%.6g", exp(s/n); else print "nan" }')
+    g=$(for n in "${REAL[@]}"; do ratio_med "$n"; done | geomean)
     row "real programs (${REAL[*]})" "wall ratio, geometric mean" "$(fmt "$g" 3)×" "≤ 1.05×" "$(judge "$g" '<=' 1.05)" "the three rows above"
 fi
 
@@ -439,7 +470,7 @@ if [ "$HAVE_VG" = 1 ]; then
         CGREAL+=(cg_python)
     fi
     if [ "${#CGREAL[@]}" -gt 0 ]; then
-        g=$(for n in "${CGREAL[@]}"; do cg_ratio "$n"; done | awk '$1 != "nan" {s+=log($1); n++} END { if (n) printf "%.6g", exp(s/n); else print "nan" }')
+        g=$(for n in "${CGREAL[@]}"; do cg_ratio "$n"; done | geomean)
         row "real programs" "instructions ratio, geometric mean" "$(fmt "$g" 4)×" "≤ 1.03×" "$(judge "$g" '<=' 1.03)" "the rows above"
     fi
     # One stack capture: allocation samples every STACK_SAMPLE_KB with stacks on vs off.
@@ -468,7 +499,7 @@ if [ "$HAVE_HT" = 1 ]; then
         for i in $(seq 1 "$HT_RUNS"); do
             p=$("$BRUN" -o /dev/null -- "$BIN/churn" "$CHURN_PAIRS" "$th")
             rm -f "$W/ht.out"*
-            h=$("$BRUN" -o /dev/null -e "$W/ht.log" -- heaptrack -o "$W/ht.out" "$BIN/churn" "$CHURN_PAIRS" "$th")
+            h=$("$BRUN" -t 300 -o /dev/null -e "$W/ht.log" -- heaptrack -o "$W/ht.out" "$BIN/churn" "$CHURN_PAIRS" "$th")
             hb=$(find "$W" -maxdepth 1 -name 'ht.out*' -printf '%s\n' | awk '{s+=$1} END {print s+0}')
             echo "$(echo "$p" | cut -d' ' -f1,2) $(echo "$h" | cut -d' ' -f1,2) $hb" >>"$W/$name.pairs"
         done
@@ -520,6 +551,8 @@ GEN=$W/gen.md
     echo "- Machine: $(nproc) CPUs, $CPU, kernel $(uname -r)"
     echo "- Date: $(date -u '+%Y-%m-%d %H:%M UTC'); commit $COMMIT; libphaseprof.so sha256 $LIB_SHA…"
     echo "- Load average (1 min): $LOAD_BEFORE at start, $LOAD_AFTER at end; the run took $((ELAPSED / 60)) min $((ELAPSED % 60)) s"
+    echo "- Busiest other processes at the end: $(ps -eo pcpu=,comm= --sort=-pcpu | awk '$1 >= 20 { printf "%s%s (%s%% CPU)", sep, $2, $1; sep = ", " }' | head -c 300)"
+    echo "- Niceness of the bench: $(nice) (plain and traced runs alike)"
     echo
     misses=$(awk -F'\t' '$5 ~ /miss/' "$ROWS" | wc -l)
     passes=$(awk -F'\t' '$5 == "pass"' "$ROWS" | wc -l)
