@@ -3,6 +3,13 @@
  * is sampled with probability 1 - exp(-n/mean) and each sample carries the weight n / that
  * probability: summed weights are an unbiased estimate of all allocated bytes, per call site.
  *
+ * The trace must grow with time, not with the allocation rate: samples spend tokens from a
+ * per-thread bucket (BURST deep, refilled at RATE a second).  A short burst samples at the
+ * configured mean; a thread that keeps allocating faster runs the bucket dry, and each time it
+ * does its mean doubles, until it samples about RATE times a second; a bucket that fills up again
+ * halves the mean back.  Each sample's weight uses the mean its gap was drawn with, so the
+ * estimate stays unbiased.
+ *
  * The per-call cost is one subtraction.  Sampled pointers go into a lock-free open-addressing set
  * so their frees can be recorded (the live-heap view); a free looks one slot up in it. */
 #include "pp.h"
@@ -25,10 +32,14 @@ static uint64_t next_rand(struct pp_thread *t)
     return t->rng = x;
 }
 
+#define RATE 200.0      /* samples per thread-second, sustained */
+#define BURST 2000.0    /* samples a thread may take at once */
+
 static int64_t draw_gap(struct pp_thread *t)
 {
+    if (!t->alloc_mean) t->alloc_mean = pp_cfg.alloc_sample_bytes;
     double u = ((double)(next_rand(t) >> 11) + 0.5) / 9007199254740992.0;   /* (0,1) */
-    double gap = -log(u) * (double)pp_cfg.alloc_sample_bytes;
+    double gap = -log(u) * (double)t->alloc_mean;
     return gap < 1 ? 1 : (int64_t)gap;
 }
 
@@ -63,13 +74,25 @@ void pp_alloc_sample_now(struct pp_thread *t, void *ptr, size_t n)
     if (pp_guard) { t->alloc_countdown = draw_gap(t); return; }  /* our own (libunwind's) allocation */
     pp_guard = 1;
     int saved = errno;
-    double mean = (double)pp_cfg.alloc_sample_bytes;
+    double mean = (double)t->alloc_mean;      /* the mean this sample's gap was drawn with */
+    uint64_t now = pp_now();
+    if (!t->alloc_tok_ns) { t->alloc_tokens = BURST; t->alloc_tok_ns = now; }
+    t->alloc_tokens += (double)(now - t->alloc_tok_ns) * (RATE / 1e9);
+    t->alloc_tok_ns = now;
+    if (t->alloc_tokens > BURST) t->alloc_tokens = BURST;
     double prob = 1.0 - exp(-(double)n / mean);
     uint64_t weight = prob > 0 ? (uint64_t)((double)n / prob + 0.5) : n;
+    t->alloc_tokens -= 1;
+    if (t->alloc_tokens < 0) {                 /* a flood: sparser from the next gap on */
+        t->alloc_mean *= 2;
+        t->alloc_tokens += RATE / 4;
+    } else if (t->alloc_tokens > BURST / 2 && t->alloc_mean > pp_cfg.alloc_sample_bytes) {
+        t->alloc_mean /= 2;                    /* quiet again */
+    }
     uint64_t stack = pp_stack_capture(t, 1);
     uint8_t *p = pp_rec_begin(t, PP_K_ALLOC_SAMPLE, 64);
     if (p) {
-        p = pp_put_ts(t, p, pp_now());
+        p = pp_put_ts(t, p, now);
         p = pp_put_u(p, (uint64_t)t->tid);
         p = pp_put_ptr(t, p, (uint64_t)(uintptr_t)ptr);
         p = pp_put_u(p, n);

@@ -61,10 +61,12 @@ int64_t pp_alloc_first_gap(struct pp_thread *t);
 void pp_alloc_sample_reset_after_fork(void);
 /* stack.c */
 extern PP_TLS int pp_in_loader;
-void pp_stack_maybe_load(uint64_t now);
+void pp_stack_maybe_load(struct pp_thread *t, uint64_t now);
+extern PP_TLS int pp_no_unwind;
 void pp_stack_init(void);
 uint64_t pp_stack_capture_signal(struct pp_thread *t, void *ucontext);
 void pp_stack_reset_after_fork(void);
 void pp_stack_fork_prepare(void);
 void pp_stack_fork_done(void);
+void pp_stack_disable(void);
 #endif

@@ -50,11 +50,54 @@ static int move_high(int fd)
 }
 
 int pp_output_fd(void) { return atomic_load_explicit(&out_fd, memory_order_relaxed); }
-int pp_is_our_fd(int fd) { return fd >= 0 && fd == atomic_load_explicit(&out_fd, memory_order_relaxed); }
+
+/* Descriptors libunwind opens for itself (its memory-validation pipe) while we unwind: moved
+ * high and guarded like the trace file, since libunwind keeps their numbers and would otherwise
+ * write into whatever file the program opens on them later. */
+static atomic_int private_fd[2] = { -1, -1 };
+
+int pp_is_our_fd(int fd)
+{
+    return fd >= 0 && (fd == atomic_load_explicit(&out_fd, memory_order_relaxed) ||
+                       fd == atomic_load_explicit(&private_fd[0], memory_order_relaxed) ||
+                       fd == atomic_load_explicit(&private_fd[1], memory_order_relaxed));
+}
+
+/* Our descriptors, ascending, for close_range/closefrom to step around; returns how many. */
+int pp_our_fds(int out[3])
+{
+    int n = 0;
+    int c[3] = { atomic_load(&out_fd), atomic_load(&private_fd[0]), atomic_load(&private_fd[1]) };
+    for (int i = 0; i < 3; i++) if (c[i] >= 0) out[n++] = c[i];
+    for (int i = 1; i < n; i++)
+        for (int j = i; j > 0 && out[j - 1] > out[j]; j--) { int x = out[j]; out[j] = out[j - 1]; out[j - 1] = x; }
+    return n;
+}
+
+int pp_private_pipe2(int fds[2], int flags, int (*real)(int[2], int))
+{
+    int r = real(fds, flags);
+    if (r != 0 || atomic_load(&private_fd[0]) >= 0) return r;
+    int saved = errno;
+    for (int i = 0; i < 2; i++) {
+        fds[i] = move_high(fds[i]);
+        atomic_store(&private_fd[i], fds[i]);
+    }
+    errno = saved;
+    return r;
+}
 
 int pp_output_protect(int fd)
 {
     if (!pp_is_our_fd(fd)) return 0;
+    if (fd == atomic_load(&private_fd[0]) || fd == atomic_load(&private_fd[1])) {
+        /* libunwind's pipe cannot be renumbered behind its back: give the number to the
+         * program and never unwind again. */
+        atomic_store(&private_fd[0], -1);
+        atomic_store(&private_fd[1], -1);
+        pp_stack_disable();
+        return 1;
+    }
     int saved = errno;
     int nfd = (int)syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, fd + 1);
     if (nfd >= 0) {

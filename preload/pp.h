@@ -103,6 +103,9 @@ struct pp_thread {
     uint32_t alloc_tick;                       /* 1 allocation call in 64 takes the slow path */
     uint32_t alloc_timed_tick;                 /* events=all: 1 slow call in 64 is timed */
     int64_t alloc_countdown;                   /* bytes until the next allocation sample */
+    uint64_t alloc_mean;                       /* current mean gap (grows under a flood) */
+    double alloc_tokens;                       /* sampling budget (alloc_sample.c) */
+    uint64_t alloc_tok_ns;
     uint64_t rng;                              /* xorshift state for sampling intervals */
     uint32_t io_events_this_sec; uint64_t io_events_sec;  /* IO_EVENT rate cap */
 
@@ -121,6 +124,7 @@ struct pp_thread {
     int timer_id;               /* kernel id of this thread's CPU-time sampling timer */
     int has_timer;
     int timer_armed;            /* 0 while the thread blocks our signal */
+    int unwind_ready;           /* libunwind's per-thread data exists: the handler may unwind */
 };
 
 /* Thread state of the calling thread, created on first use; NULL if none can be had. */
@@ -193,6 +197,9 @@ void pp_proc_unlock(struct pp_thread *p);
 int pp_output_open(void);            /* create the file, write preamble + HEADER; -1 on failure */
 int pp_output_fd(void);              /* our descriptor, or -1 */
 int pp_is_our_fd(int fd);
+int pp_our_fds(int out[3]);          /* ours, ascending (trace file, libunwind's pipe) */
+/* pipe2 made from inside our own code (libunwind's validation pipe): numbered high and guarded. */
+int pp_private_pipe2(int fds[2], int flags, int (*real)(int[2], int));
 /* Before the program dup2s onto or closes fd: if fd is ours, move ours away. Returns 1 if fd was
  * ours and the program's close must be answered with EBADF (ours was never its descriptor). */
 int pp_output_protect(int fd);
@@ -222,6 +229,8 @@ void pp_real_free(void *p);
 /* Captures the caller's stack (skipping `skip` of our frames) and returns its interned id, or 0
  * when stacks are off or the capture is unsafe here. */
 uint64_t pp_stack_capture(struct pp_thread *t, int skip);
+/* Interns a stack given as frames (innermost first); returns its id. */
+uint64_t pp_stack_intern(struct pp_thread *t, const uint64_t *frames, int n);
 void pp_call_event(struct pp_thread *t, int fn, uint64_t a_ptr_or_fd, int64_t b, uint64_t ts, uint64_t dur);
 
 /* ---------- logging (log.c): one line, "phaseprof[PID]: ...", async-signal-safe ---------- */

@@ -33,6 +33,10 @@ static int (*u_backtrace)(void **, int);
 static atomic_int loaded;       /* 0 not yet, 1 ready, -1 failed or off */
 static uintptr_t self_lo, self_hi;
 PP_TLS int pp_in_loader;        /* >0 inside dlopen/dlclose/dl_iterate_phdr */
+/* >0 inside a lock hook: the program (or its allocator: jemalloc locks through
+ * pthread_mutex_lock) may hold a lock that malloc needs, and libunwind — or loading it — can
+ * malloc.  No unwinding there. */
+PP_TLS int pp_no_unwind;
 
 /* fork while another thread is inside libunwind would leave libunwind's locks held for good in
  * the child (pitfall 8): the fork wrapper waits until no thread unwinds, and no new unwind starts
@@ -47,6 +51,8 @@ static int unwind_enter(void)
     return 1;
 }
 static void unwind_leave(void) { atomic_fetch_sub(&unwinders, 1); }
+
+void pp_stack_disable(void) { atomic_store(&loaded, -1); }
 
 void pp_stack_fork_prepare(void)
 {
@@ -87,12 +93,17 @@ static int find_self(struct dl_phdr_info *info, size_t size, void *data)
 }
 
 static void load_now(void);
+static void thread_ready(struct pp_thread *t);
 
 /* Called from intercepted calls (never from the handler): loads libunwind once the process has
  * lived long enough to be worth it. */
-void pp_stack_maybe_load(uint64_t now)
+void pp_stack_maybe_load(struct pp_thread *t, uint64_t now)
 {
-    if (pp_likely(atomic_load_explicit(&loaded, memory_order_relaxed))) return;
+    if (pp_no_unwind) return;
+    if (pp_likely(atomic_load_explicit(&loaded, memory_order_relaxed))) {
+        if (pp_unlikely(!t->unwind_ready)) thread_ready(t);
+        return;
+    }
     if (now - pp_start_mono() < 20000000u) return;
     load_now();
 }
@@ -122,6 +133,21 @@ static void load_now(void)
     errno = saved;
 }
 
+/* libunwind is dlopen'ed, so its thread-local data is allocated (malloc, via __tls_get_addr)
+ * on a thread's first use.  That first use must happen here, from an ordinary call, never in
+ * the sampling handler, which may have interrupted the allocator itself. */
+static void thread_ready(struct pp_thread *t)
+{
+    if (atomic_load(&loaded) != 1 || pp_in_loader || pp_no_unwind || !unwind_enter()) return;
+    void *raw[4];
+    u_backtrace(raw, 4);
+    unw_context_t uc;
+    unw_cursor_t c;
+    if (u_getcontext(&uc) == 0 && u_init_local2(&c, &uc, 0) >= 0) u_step(&c);
+    unwind_leave();
+    t->unwind_ready = 1;
+}
+
 /* The intern table: 1 MiB of address space, pages touched only as stacks arrive. */
 void pp_stack_init(void)
 {
@@ -131,7 +157,7 @@ void pp_stack_init(void)
     if (m != MAP_FAILED) stacks = m;
 }
 
-static uint64_t intern(struct pp_thread *t, const uint64_t *f, int n)
+uint64_t pp_stack_intern(struct pp_thread *t, const uint64_t *f, int n)
 {
     if (n <= 0 || !stacks) return 0;
     uint64_t h = 0x9E3779B97F4A7C15ull ^ (uint64_t)n;
@@ -165,8 +191,10 @@ static uint64_t intern(struct pp_thread *t, const uint64_t *f, int n)
 uint64_t pp_stack_capture(struct pp_thread *t, int skip)
 {
     (void)skip;
+    if (pp_no_unwind || pp_in_loader) return 0;
     if (pp_unlikely(!atomic_load_explicit(&loaded, memory_order_relaxed))) load_now();
-    if (atomic_load_explicit(&loaded, memory_order_relaxed) != 1 || pp_in_loader) return 0;
+    if (atomic_load_explicit(&loaded, memory_order_relaxed) != 1) return 0;
+    if (pp_unlikely(!t->unwind_ready)) { thread_ready(t); if (!t->unwind_ready) return 0; }
     void *raw[130];
     int depth = (int)pp_cfg.stack_depth + 8;
     if (!unwind_enter()) return 0;
@@ -176,7 +204,7 @@ uint64_t pp_stack_capture(struct pp_thread *t, int skip)
     int k = 0, i = 0;
     while (i < n && (uintptr_t)raw[i] >= self_lo && (uintptr_t)raw[i] < self_hi) i++;  /* our frames */
     for (; i < n && k < (int)pp_cfg.stack_depth; i++) if (raw[i]) f[k++] = (uint64_t)(uintptr_t)raw[i];
-    return intern(t, f, k);
+    return pp_stack_intern(t, f, k);
 }
 
 /* From the sampling handler, with the interrupted context: frame 0 is the interrupted PC itself,
@@ -185,10 +213,12 @@ uint64_t pp_stack_capture_signal(struct pp_thread *t, void *ucontext)
 {
     if (!ucontext || !stacks) return 0;
     if (pp_in_loader) t->skipped_samples++;      /* unwinding there could deadlock: counted */
-    if (atomic_load_explicit(&loaded, memory_order_relaxed) != 1 || pp_in_loader) {
-        /* No unwinder here (not loaded yet, or inside the loader): the PC alone is still safe. */
+    if (atomic_load_explicit(&loaded, memory_order_relaxed) != 1 || pp_in_loader || pp_no_unwind ||
+        !t->unwind_ready) {
+        /* No unwinder here (not loaded yet, not yet used on this thread outside a handler, or
+         * inside the loader or a lock hook): the PC alone is still safe. */
         uint64_t pc = (uint64_t)((ucontext_t *)ucontext)->uc_mcontext.gregs[REG_RIP];
-        return intern(t, &pc, 1);
+        return pp_stack_intern(t, &pc, 1);
     }
     if (!unwind_enter()) { t->skipped_samples++; return 0; }
     unw_cursor_t c;
@@ -202,7 +232,7 @@ uint64_t pp_stack_capture_signal(struct pp_thread *t, void *ucontext)
         } while (k < (int)pp_cfg.stack_depth && u_step(&c) > 0);
     }
     unwind_leave();
-    return intern(t, f, k);
+    return pp_stack_intern(t, f, k);
 }
 
 void pp_stack_reset_after_fork(void)

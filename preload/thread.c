@@ -182,7 +182,7 @@ void pp_tick(struct pp_thread *t, uint64_t now)
 {
     if (pp_likely(now - t->sample_start_ns < pp_cfg.interval_ns)) return;
     int saved = errno;
-    pp_stack_maybe_load(now);
+    pp_stack_maybe_load(t, now);
     pp_sample_emit(t, now);
     pp_flush_if_old(t, now);
     errno = saved;

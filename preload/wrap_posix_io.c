@@ -228,20 +228,32 @@ static int sys_close_range(unsigned first, unsigned last, int flags)
     return (int)syscall(SYS_close_range, first, last, flags);
 }
 
+/* close_range over [first, last] minus our descriptors (an empty piece is not a call). */
+static int close_range_around(unsigned first, unsigned last, int flags)
+{
+    int ours[3], n = pp_our_fds(ours), r = 0;
+    unsigned lo = first;
+    for (int i = 0; i < n && !r; i++) {
+        unsigned o = (unsigned)ours[i];
+        if (o < lo || o > last) continue;
+        if (o > lo) r = sys_close_range(lo, o - 1, flags);
+        lo = o + 1;
+        if (lo == 0) return r;                      /* ours was ~0u: nothing above it */
+    }
+    if (!r && lo <= last) r = sys_close_range(lo, last, flags);
+    return r;
+}
+
 PP_EXPORT int close_range(unsigned first, unsigned last, int flags)
 {
     PP_REAL(close_range);
-    int ours = pp_output_fd();
     struct pp_thread *t = pp_enter();
     if (t && !(flags & CLOSE_RANGE_CLOEXEC) && first <= last) pp_fd_close_range(t, first, last);
     int r;
-    if (ours >= 0 && first <= last && (unsigned)ours >= first && (unsigned)ours <= last &&
-        !(flags & CLOSE_RANGE_CLOEXEC)) {
-        /* Split around ours; an empty half is not a call (but bad flags still fail). */
+    if (first <= last && !(flags & CLOSE_RANGE_CLOEXEC)) {
         r = 0;
         if (flags & ~(CLOSE_RANGE_UNSHARE | CLOSE_RANGE_CLOEXEC)) { errno = EINVAL; r = -1; }
-        if (!r && (unsigned)ours > first) r = sys_close_range(first, (unsigned)ours - 1, flags);
-        if (!r && (unsigned)ours < last) r = sys_close_range((unsigned)ours + 1, last, flags);
+        if (!r) r = close_range_around(first, last, flags);
     } else {
         r = sys_close_range(first, last, flags);
     }
@@ -254,21 +266,18 @@ PP_EXPORT void closefrom(int low)
     PP_REAL(closefrom);
     PP_REAL(close_range);
     int e0 = errno;
-    int ours = pp_output_fd();
     struct pp_thread *t = pp_enter();
     if (t && low >= 0) pp_fd_close_range(t, (unsigned)low, ~0u);
     if (t) pp_leave(t);
     errno = e0;
-    if (ours >= 0 && low <= ours) {
-        if (low < ours && sys_close_range((unsigned)(low < 0 ? 0 : low), (unsigned)ours - 1, 0) != 0) {
-            PP_REAL(close);   /* kernel without close_range: the few numbers below ours one by one */
-            for (int fd = low < 0 ? 0 : low; fd < ours; fd++) real_close(fd);
-        }
-        low = ours + 1;
-        errno = e0;
+    unsigned from = (unsigned)(low < 0 ? 0 : low);
+    if (close_range_around(from, ~0u, 0) != 0) {
+        /* A kernel without close_range: one by one, up to the descriptor limit, around ours. */
+        PP_REAL(close);
+        long max = sysconf(_SC_OPEN_MAX);
+        for (long fd = from; fd < max; fd++) if (!pp_is_our_fd((int)fd)) real_close((int)fd);
     }
-    if (real_closefrom) real_closefrom(low);
-    else sys_close_range((unsigned)low, ~0u, 0);
+    errno = e0;
 }
 
 /* ---------- data ---------- */
@@ -417,4 +426,9 @@ PP_EXPORT ssize_t splice(int in, off64_t *ino, int out, off64_t *outo, size_t n,
     } while (0)
 
 PP_EXPORT int pipe(int fds[2]) { PP_REAL(pipe); PIPE_CALL(real_pipe(fds)); }
-PP_EXPORT int pipe2(int fds[2], int fl) { PP_REAL(pipe2); PIPE_CALL(real_pipe2(fds, fl)); }
+PP_EXPORT int pipe2(int fds[2], int fl)
+{
+    PP_REAL(pipe2);
+    if (pp_unlikely(pp_guard)) return pp_private_pipe2(fds, fl, real_pipe2);   /* libunwind's */
+    PIPE_CALL(real_pipe2(fds, fl));
+}

@@ -2,8 +2,12 @@
  * waits.  Only time actually spent blocked counts: a lock is tried first and timed only when the
  * try fails, so an uncontended lock costs one extra compare-and-swap and no clock read.  Blocked
  * time goes into the interval sample by kind; waits slower than the I/O threshold also get a
- * WAIT_EVENT with the waiter's stack, so the report can point at the lock's call site. */
+ * WAIT_EVENT with the waiter's stack, so the report can point at the lock's call site.
+ * Locks, condition variables and semaphores get the call site alone (the hook's return address),
+ * never a libunwind stack: an allocator (jemalloc) locks through these very hooks, and unwinding
+ * can allocate — it would wait on the lock its own thread holds. */
 #include "pp.h"
+#include "internal.h"
 #include <poll.h>
 #include <pthread.h>
 #include <semaphore.h>
@@ -53,8 +57,10 @@ void pp_resolve_wait(void)
 }
 
 /* Accounts a wait of [t0, t1] on obj; a slow one also gets a WAIT_EVENT with its stack. */
-static void waited(struct pp_thread *t, int kind, const void *obj, uint64_t t0, uint64_t t1)
+static void waited(struct pp_thread *t, int kind, const void *obj, uint64_t t0, uint64_t t1, void *ra)
 {
+    int lockish = kind == PP_WAIT_MUTEX || kind == PP_WAIT_COND || kind == PP_WAIT_RWLOCK || kind == PP_WAIT_SEM;
+    pp_no_unwind += lockish;
     uint64_t d = t1 - t0;
     t->wait[kind].ns += d;
     t->wait[kind].calls++;
@@ -63,7 +69,8 @@ static void waited(struct pp_thread *t, int kind, const void *obj, uint64_t t0, 
         if (sec != t->io_events_sec) { t->io_events_sec = sec; t->io_events_this_sec = 0; }
         if (t->io_events_this_sec < pp_cfg.io_events_per_sec) {
             t->io_events_this_sec++;
-            uint64_t stack = pp_stack_capture(t, 1);
+            uint64_t site = (uint64_t)(uintptr_t)ra;
+            uint64_t stack = lockish ? pp_stack_intern(t, &site, 1) : pp_stack_capture(t, 1);
             uint8_t *p = pp_rec_begin(t, PP_K_WAIT_EVENT, 64);
             if (p) {
                 p = pp_put_ts(t, p, t0);
@@ -79,6 +86,7 @@ static void waited(struct pp_thread *t, int kind, const void *obj, uint64_t t0, 
         }
     }
     pp_tick(t, t1);
+    pp_no_unwind -= lockish;
 }
 
 /* A call that blocks as a whole (sleep, poll, join…): timed around the real call. */
@@ -91,7 +99,7 @@ static void waited(struct pp_thread *t, int kind, const void *obj, uint64_t t0, 
         __typeof__(call) r_ = call;                                  \
         int e_ = errno;                                              \
         uint64_t t1_ = pp_now();                                     \
-        if ((t_ = pp_enter())) { waited(t_, kind, obj, t0_, t1_); pp_leave(t_); } \
+        if ((t_ = pp_enter())) { waited(t_, kind, obj, t0_, t1_, __builtin_return_address(0)); pp_leave(t_); } \
         errno = e_;                                                  \
         return r_;                                                   \
     } while (0)

@@ -31,11 +31,40 @@ static void *echo(void *arg)
     return 0;
 }
 
+/* Client's reading side, on its own thread: if the client sent everything before reading, the
+ * echo would fill the buffer it writes into, stop reading, and both sides would block in send. */
+struct reader { int fd; long got; };
+static void *client_reader(void *arg)
+{
+    struct reader *rd = arg;
+    char buf[4096];
+    long got = 0;
+    for (;;) {
+        ssize_t r;
+        switch (got % 3) {
+        case 0: r = recv(rd->fd, buf, sizeof buf, 0); break;
+        case 1: r = recvfrom(rd->fd, buf, sizeof buf, 0, NULL, NULL); break;
+        default: {
+            struct iovec iov = { buf, sizeof buf };
+            struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+            r = recvmsg(rd->fd, &mh, 0);
+        }
+        }
+        if (r <= 0) break;
+        got += r;
+    }
+    rd->got = got;
+    return 0;
+}
+
 /* Client side: every call form; returns bytes sent (the echo returns the same). */
 static long client(int fd, long *received)
 {
-    char msg[100], buf[4096];
+    char msg[100];
     long sent = 0;
+    struct reader rd = { fd, 0 };
+    pthread_t rt;
+    pthread_create(&rt, 0, client_reader, &rd);
     memset(msg, 'x', sizeof msg);
     for (int i = 0; i < rounds; i++) {
         sent += send(fd, msg, 10, 0);
@@ -48,22 +77,8 @@ static long client(int fd, long *received)
         for (int j = 0; j < k; j++) sent += mm[j].msg_len;
     }
     shutdown(fd, SHUT_WR);
-    long got = 0;
-    for (;;) {
-        ssize_t r;
-        switch (got % 3) {
-        case 0: r = recv(fd, buf, sizeof buf, 0); break;
-        case 1: r = recvfrom(fd, buf, sizeof buf, 0, NULL, NULL); break;
-        default: {
-            struct iovec iov = { buf, sizeof buf };
-            struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-            r = recvmsg(fd, &mh, 0);
-        }
-        }
-        if (r <= 0) break;
-        got += r;
-    }
-    *received = got;
+    pthread_join(rt, 0);
+    *received = rd.got;
     return sent;
 }
 
