@@ -30,12 +30,19 @@ static entry *entry_for(acc *a, const char *text)
     return &a->e[*slot];
 }
 
-/* Renders a stack as text lines, innermost first, at most depth frames. */
-static void stack_text(pp_trace *t, pp_symtab *sy, uint64_t id, int first_is_pc, int depth, pp_buf *b)
+static const char *const wait_names[PP_WAIT_KINDS] = {
+    "mutex", "condition variable", "rwlock", "semaphore", "sleep", "poll/select/epoll",
+    "thread join", "child process wait" };
+
+/* Renders a stack as text lines, innermost first, at most depth frames, after a label line
+ * (the wait kind or I/O function) when label is not NULL. */
+static void stack_text(pp_trace *t, pp_symtab *sy, uint64_t id, int first_is_pc, int depth,
+                       const char *label, pp_buf *b)
 {
     size_t n = 0;
     const uint64_t *f = pp_trace_stack(t, id, &n);
     buf_clear(b);
+    if (label) buf_printf(b, "      [%s]\n", label);
     if (!f || !n) { buf_puts(b, "      (no stack)\n"); return; }
     int shown = 0;
     for (size_t i = 0; i < n && shown < depth; i++) {
@@ -87,11 +94,11 @@ int report_top(pp_set *set, FILE *out, int top_n, int depth)
             switch (r.kind) {
             case PP_K_CPU_SAMPLE:
                 cpu_samples++;
-                stack_text(t, sy, r.CPU_SAMPLE.stack.u, 1, depth, &b);
+                stack_text(t, sy, r.CPU_SAMPLE.stack.u, 1, depth, NULL, &b);
                 entry_for(&a, b.data)->w[W_CPU] += 1;
                 break;
             case PP_K_ALLOC_SAMPLE: {
-                stack_text(t, sy, r.ALLOC_SAMPLE.stack.u, 0, depth, &b);
+                stack_text(t, sy, r.ALLOC_SAMPLE.stack.u, 0, depth, NULL, &b);
                 entry *e = entry_for(&a, b.data);
                 e->w[W_ALLOC] += (double)r.ALLOC_SAMPLE.weight.u;
                 e->w[W_LIVE] += (double)r.ALLOC_SAMPLE.weight.u;
@@ -113,11 +120,15 @@ int report_top(pp_set *set, FILE *out, int top_n, int depth)
                 break;
             }
             case PP_K_IO_EVENT:
-                stack_text(t, sy, r.IO_EVENT.stack.u, 0, depth, &b);
+                {
+                    const char *fn = pp_fn_name(r.IO_EVENT.fn.u);
+                    stack_text(t, sy, r.IO_EVENT.stack.u, 0, depth, fn ? fn : "I/O", &b);
+                }
                 entry_for(&a, b.data)->w[W_IO] += (double)r.IO_EVENT.dur.u;
                 break;
             case PP_K_WAIT_EVENT:
-                stack_text(t, sy, r.WAIT_EVENT.stack.u, 0, depth, &b);
+                stack_text(t, sy, r.WAIT_EVENT.stack.u, 0, depth,
+                           r.WAIT_EVENT.kind.u < PP_WAIT_KINDS ? wait_names[r.WAIT_EVENT.kind.u] : "wait", &b);
                 entry_for(&a, b.data)->w[W_WAIT] += (double)r.WAIT_EVENT.dur.u;
                 break;
             }
