@@ -11,7 +11,11 @@
 /* ---- detection features ---- */
 /* Which window features drive detection, and the floor added before the log: the smallest
  * amount that means something (a rate below it is "none").  Left out: rss_bytes (a level that
- * drifts with allocation, not a behaviour), wait_frac and rw_calls_ps (sums of others). */
+ * drifts with allocation, not a behaviour), wait_frac and rw_calls_ps (sums of others), and what
+ * the rest of the machine decides rather than the program: ivcsw_ps (preemption by other
+ * processes) and blkio_ps (the kernel's writeback).  offcpu_frac has a floor of 0.3 for the same
+ * reason: a compute loop preempted 5% or 30% of the time by a neighbour is the same phase, while
+ * a program that sleeps or blocks is off CPU most of the time. */
 static const struct { int f; double eps; } det_features[] = {
     { PP_WF_cpu_util, 0.02 },      { PP_WF_threads, 0.1 },
     { PP_WF_io_frac, 0.01 },       { PP_WF_io_read_frac, 0.01 },   { PP_WF_io_write_frac, 0.01 },
@@ -22,8 +26,8 @@ static const struct { int f; double eps; } det_features[] = {
     { PP_WF_io_size_mean, 16 },
     { PP_WF_alloc_calls_ps, 100 }, { PP_WF_alloc_bps, 1e5 },       { PP_WF_alloc_frac, 0.01 },
     { PP_WF_faults_ps, 100 },      { PP_WF_majfaults_ps, 10 },
-    { PP_WF_vcsw_ps, 10 },         { PP_WF_ivcsw_ps, 10 },         { PP_WF_blkio_ps, 10 },
-    { PP_WF_offcpu_frac, 0.02 },
+    { PP_WF_vcsw_ps, 10 },
+    { PP_WF_offcpu_frac, 0.3 },
     { PP_WF_wait_mutex_frac, 0.01 }, { PP_WF_wait_cond_frac, 0.01 }, { PP_WF_wait_rwlock_frac, 0.01 },
     { PP_WF_wait_sem_frac, 0.01 }, { PP_WF_wait_sleep_frac, 0.01 }, { PP_WF_wait_poll_frac, 0.01 },
     { PP_WF_wait_join_frac, 0.01 }, { PP_WF_wait_child_frac, 0.01 },
@@ -39,7 +43,7 @@ static const struct { int f; double eps; } det_features[] = {
  * components at 0.5 (a signature moves by ~1.4 per component when the leaf function changes, and
  * a phase that runs in several functions wobbles by a few tenths). */
 #define SIGMA_FLOOR_SIG 0.5
-#define SIG_SMOOTH 2
+#define SIG_RADIUS 2
 #define CLUSTER_SD_FLOOR 3.0
 
 static int cmp_double(const void *a, const void *b)
@@ -109,24 +113,40 @@ static double *detection_matrix(const pp_windows *w, const pp_phases_opts *o, si
     if (med > 127) med = 127;
     if (!(med & 1)) med++;
     double *col = NULL;
+    /* The signature of window i is the mean over the CPU samples of the windows within
+     * SIG_RADIUS either side: a window holds about one sample per busy thread, often none.
+     * (Widening until a fixed number of samples is reached was tried: it blurs boundaries and
+     * scored worse on the tuning seeds.)  Prefix sums make it one pass per dimension. */
+    size_t *sig_a = NULL, *sig_b = NULL;
+    double *sig_pc = NULL, *sig_ps = NULL;
+    if (!o->no_signature) {
+        sig_a = xmalloc((n ? n : 1) * sizeof *sig_a);
+        sig_b = xmalloc((n ? n : 1) * sizeof *sig_b);
+        sig_pc = xmalloc((n + 1) * sizeof *sig_pc);
+        sig_ps = xmalloc((n + 1) * sizeof *sig_ps);
+        sig_pc[0] = 0;
+        for (size_t i = 0; i < n; i++) sig_pc[i + 1] = sig_pc[i] + w->sig_samples[i];
+        for (size_t i = 0; i < n; i++) {
+            sig_a[i] = i >= SIG_RADIUS ? i - SIG_RADIUS : 0;
+            sig_b[i] = i + SIG_RADIUS + 1 < n ? i + SIG_RADIUS + 1 : n;
+        }
+    }
     for (size_t k = 0; k < NDET + (o->no_signature ? 0 : PP_SIG_DIMS); k++) {
         int is_sig = k >= NDET;
         if (!is_sig && !w->present[det_features[k].f]) continue;
         if (!col) col = xmalloc((n ? n : 1) * sizeof *col);
+        if (is_sig) {
+            sig_ps[0] = 0;
+            for (size_t i = 0; i < n; i++)
+                sig_ps[i + 1] = sig_ps[i] + w->sig[i * PP_SIG_DIMS + (k - NDET)] * w->sig_samples[i];
+        }
         double lo = DBL_MAX, hi = -DBL_MAX;
         for (size_t i = 0; i < n; i++) {
             double v;
             if (is_sig) {
-                /* A window holds about one CPU sample per busy thread, often none: take the
-                 * mean over the samples of the windows within SIG_SMOOTH either side, so an
-                 * unsampled window reads as its neighbours instead of as "no code". */
-                double sum = 0, cnt = 0;
-                size_t a = i >= SIG_SMOOTH ? i - SIG_SMOOTH : 0, b = i + SIG_SMOOTH + 1 < n ? i + SIG_SMOOTH + 1 : n;
-                for (size_t j = a; j < b; j++) {
-                    sum += w->sig[j * PP_SIG_DIMS + (k - NDET)] * w->sig_samples[j];
-                    cnt += w->sig_samples[j];
-                }
-                v = cnt ? sum / cnt : NAN;     /* no sample near: filled below */
+                size_t a = sig_a[i], b = sig_b[i];
+                double cnt = sig_pc[b] - sig_pc[a];
+                v = cnt > 0 ? (sig_ps[b] - sig_ps[a]) / cnt : NAN;   /* none near: filled below */
             } else {
                 v = pp_windows_row(w, i)[det_features[k].f];
                 if (!(v >= 0)) v = 0;                      /* NAN or a negative oddity */
@@ -138,13 +158,12 @@ static double *detection_matrix(const pp_windows *w, const pp_phases_opts *o, si
         }
         double idle = is_sig ? -DBL_MAX : log(det_features[k].eps);
         if (is_sig) {
-            /* Stretches without samples (sleeping, blocked) carry the last signature seen: no
-             * code running says nothing about where code runs, and cpu_util tells idle apart. */
-            double last = NAN;
-            for (size_t i = 0; i < n; i++) {
-                if (isnan(col[i])) col[i] = isnan(last) ? 0 : last;
-                else last = col[i];
-            }
+            /* Stretches without samples (sleeping, blocked, a phase of mostly system calls) read
+             * 0, "no code seen", not the last signature carried on: with one sample a second,
+             * carrying would turn each sample's leaf into a step of its own; as zeros, a lone
+             * sample is a blip of 2 * SIG_RADIUS + 1 windows that the running median removes. */
+            for (size_t i = 0; i < n; i++)
+                if (isnan(col[i])) col[i] = 0;
             lo = DBL_MAX; hi = -DBL_MAX;
             for (size_t i = 0; i < n; i++) { if (col[i] < lo) lo = col[i]; if (col[i] > hi) hi = col[i]; }
         }
@@ -160,6 +179,7 @@ static double *detection_matrix(const pp_windows *w, const pp_phases_opts *o, si
     }
     free(col);
     free(tmp);
+    free(sig_a); free(sig_b); free(sig_pc); free(sig_ps);
     double *x = xmalloc((n && D ? n * D : 1) * sizeof *x);
     for (size_t f = 0; f < D; f++) {
         for (size_t i = 0; i < n; i++) x[i * D + f] = cols[f][i];
