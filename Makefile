@@ -18,7 +18,7 @@ PRELOAD_SRC := $(wildcard preload/*.c)
 PRELOAD_OBJ := $(PRELOAD_SRC:preload/%.c=$(B)/preload/%.o)
 PRELOAD_CFLAGS := $(CFLAGS_COMMON) -fPIC -fvisibility=hidden \
                   -ftls-model=initial-exec -fno-stack-protector -Ipreload
-PRELOAD_LIBS := -ldl -lpthread -lrt -lm
+PRELOAD_LIBS := -ldl -lpthread -lrt
 
 ANALYZER_SRC := $(filter-out analyzer/main.c,$(wildcard analyzer/*.c))
 ANALYZER_OBJ := $(ANALYZER_SRC:analyzer/%.c=$(B)/analyzer/%.o)

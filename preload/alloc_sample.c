@@ -14,7 +14,6 @@
  * so their frees can be recorded (the live-heap view); a free looks one slot up in it. */
 #include "pp.h"
 #include "alloc_sample.h"
-#include <math.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -23,6 +22,29 @@
 #define live_count pp_live_count
 _Atomic uint64_t *pp_live_slots;   /* sampled pointers not yet freed; 0 = empty, 1 = deleted */
 atomic_int pp_live_count;
+
+/* log and exp for the sampler, here rather than from libm: loading libm into every traced
+ * process costs a few hundred KiB of resident memory, for two functions used a few hundred times
+ * a second.  Relative error below 1e-6, far below the sampling noise. */
+static double ln_unit(double x)      /* x in (0, 1] */
+{
+    union { double d; uint64_t u; } v = { x };
+    int e = (int)((v.u >> 52) & 0x7ff) - 1023;
+    v.u = (v.u & 0x000fffffffffffffull) | 0x3ff0000000000000ull;   /* mantissa in [1, 2) */
+    double m = v.d, s = (m - 1) / (m + 1), s2 = s * s;
+    double series = s * (2 + s2 * (2.0 / 3 + s2 * (2.0 / 5 + s2 * (2.0 / 7 + s2 * (2.0 / 9 + s2 * (2.0 / 11))))));
+    return e * 0.69314718055994530942 + series;
+}
+
+static double exp_neg(double x)      /* e^-x for x >= 0 */
+{
+    if (x > 700) return 0;
+    int k = (int)(x / 0.69314718055994530942);
+    double r = x - k * 0.69314718055994530942, term = 1, sum = 1;   /* r in [0, ln 2) */
+    for (int i = 1; i < 14; i++) { term *= -r / i; sum += term; }
+    union { double d; uint64_t u; } two = { .u = (uint64_t)(1023 - k) << 52 };   /* 2^-k */
+    return sum * two.d;
+}
 
 static uint64_t next_rand(struct pp_thread *t)
 {
@@ -39,7 +61,7 @@ static int64_t draw_gap(struct pp_thread *t)
 {
     if (!t->alloc_mean) t->alloc_mean = pp_cfg.alloc_sample_bytes;
     double u = ((double)(next_rand(t) >> 11) + 0.5) / 9007199254740992.0;   /* (0,1) */
-    double gap = -log(u) * (double)t->alloc_mean;
+    double gap = -ln_unit(u) * (double)t->alloc_mean;
     return gap < 1 ? 1 : (int64_t)gap;
 }
 
@@ -80,7 +102,7 @@ void pp_alloc_sample_now(struct pp_thread *t, void *ptr, size_t n)
     t->alloc_tokens += (double)(now - t->alloc_tok_ns) * (RATE / 1e9);
     t->alloc_tok_ns = now;
     if (t->alloc_tokens > BURST) t->alloc_tokens = BURST;
-    double prob = 1.0 - exp(-(double)n / mean);
+    double prob = 1.0 - exp_neg((double)n / mean);
     uint64_t weight = prob > 0 ? (uint64_t)((double)n / prob + 0.5) : n;
     t->alloc_tokens -= 1;
     if (t->alloc_tokens < 0) {                 /* a flood: sparser from the next gap on */

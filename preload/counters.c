@@ -16,12 +16,25 @@ int pp_papi_has_cycles_and_instructions(void);
 static const struct pp_counter_backend *backend = &pp_counters_sw_backend;
 static const char *note = "";
 
+static int cpu_pmu_present(void)
+{
+    static const char *const dirs[] = { "/sys/bus/event_source/devices/cpu",
+                                        "/sys/bus/event_source/devices/cpu_core",
+                                        "/sys/bus/event_source/devices/armv8_pmuv3_0" };
+    for (unsigned i = 0; i < sizeof dirs / sizeof dirs[0]; i++)
+        if (syscall(SYS_faccessat, AT_FDCWD, dirs[i], F_OK, 0) == 0) return 1;
+    return 0;
+}
+
 int pp_counters_init(void)
 {
     const char *probed = getenv("PHASEPROF_COUNTERS_PROBE");
     int want = pp_cfg.counters;
     if (want == PP_COUNTERS_AUTO && probed && !strcmp(probed, "sw")) want = PP_COUNTERS_SW;
     if (want == PP_COUNTERS_NONE) backend = &pp_counters_none_backend;
+    /* auto on a machine whose kernel shows no CPU PMU (VMs, containers): PAPI could only say
+     * "no events", after ~4 ms and ~4 MiB of loading it. */
+    if (want == PP_COUNTERS_AUTO && !cpu_pmu_present()) want = PP_COUNTERS_SW;
     if (want == PP_COUNTERS_PAPI || want == PP_COUNTERS_AUTO) {
         const char *why = "";
         if (pp_counters_papi_backend.init(&why) == 0 &&

@@ -74,9 +74,9 @@ static void slow_account(struct pp_thread *t, int fn, void *p, size_t n, uint64_
         if (!t) return expr;                                                    \
         int timed_ = !pp_cfg.events_all || ++t->alloc_timed_tick >= SLOW_EVERY; \
         if (timed_) t->alloc_timed_tick = 0;                                    \
-        uint64_t t0_ = timed_ ? pp_now() : 0;                                   \
+        uint64_t t0_ = pp_now();     /* events=all needs every call's time */   \
         void *r_ = expr;                                                        \
-        uint64_t t1_ = timed_ ? pp_now() : t0_;                                 \
+        uint64_t t1_ = timed_ ? pp_now() : t0_;   /* untimed: duration 0 */     \
         if (r_ || (size) == 0) slow_account(t, PP_FN_##fn, r_, size, t0_, t1_); \
         if (!timed_) t->alloc_timed--;                                          \
         pp_leave(t);                                                            \
