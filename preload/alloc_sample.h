@@ -4,7 +4,7 @@
 #define PP_ALLOC_SAMPLE_H
 #include "pp.h"
 
-#define LIVE_SLOTS (1u << 16)
+#define LIVE_SLOTS (1u << 14)   /* 128 KiB: live sampled pointers are a few thousand at most */
 extern PP_HIDDEN _Atomic uint64_t *pp_live_slots;
 extern PP_HIDDEN atomic_int pp_live_count;
 

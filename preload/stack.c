@@ -66,7 +66,7 @@ void pp_stack_fork_done(void)
     atomic_store(&fork_pending, 0);
 }
 
-#define STACK_SLOTS (1u << 16)
+#define STACK_SLOTS (1u << 14)   /* 256 KiB, touched page by page as stacks arrive */
 struct sslot { _Atomic uint64_t hash; _Atomic uint64_t id; };
 static struct sslot *stacks;
 static atomic_uint_fast64_t next_stack = 1;
@@ -148,7 +148,7 @@ static void thread_ready(struct pp_thread *t)
     t->unwind_ready = 1;
 }
 
-/* The intern table: 1 MiB of address space, pages touched only as stacks arrive. */
+/* The intern table: address space only, pages touched as stacks arrive. */
 void pp_stack_init(void)
 {
     if (!pp_cfg.stacks) return;

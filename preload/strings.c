@@ -10,7 +10,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#define SLOTS 16384u   /* 256 KiB of address space, pages touched only as used */
+#define SLOTS 8192u    /* 128 KiB of address space, pages touched only as used */
 struct slot { _Atomic uint64_t hash; _Atomic uint64_t id; };
 static struct slot *table;
 static atomic_uint_fast64_t next_id = 1;
