@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# Builds the reader fuzz target with clang (libFuzzer + ASan + UBSan) and runs it.
-#   tests/fuzz/run.sh short   replay the seed corpus, then fuzz for 20 s   (part of `make test`)
-#   tests/fuzz/run.sh long    fuzz for 10 minutes                          (`make fuzz`)
-# New inputs go to $B/fuzz/corpus (never into the committed seeds); crashes to $B/fuzz/.
+# Builds the fuzz targets with clang (libFuzzer + ASan + UBSan) and runs them: the trace reader
+# (fuzz_reader, seeds in tests/fuzz/corpus) and the model loader (fuzz_model, seeds in
+# tests/fuzz/corpus_model).
+#   tests/fuzz/run.sh short   replay each seed corpus, then fuzz for 20 s + 10 s  (part of `make test`)
+#   tests/fuzz/run.sh long    fuzz for 10 minutes + 5 minutes                     (`make fuzz`)
+# New inputs go to $B/fuzz/corpus and $B/fuzz/corpus_model (never into the committed seeds);
+# crashes to $B/fuzz/ (reader) and $B/fuzz/model- (model loader).
 # Exit status: 0 clean, 1 a finding, 2 the fuzzer could not be built.
 set -u
 mode=${1:-short}
@@ -42,4 +45,29 @@ if ! "$bin" -max_total_time="$secs" -max_len=65536 -timeout=10 -rss_limit_mb=204
     exit 1
 fi
 grep -E "^stat::number_of_executed_units|^stat::peak_rss" "$out/fuzz.log" | tr '\n' ' ' | sed 's/$/\n/'
+
+# ---- the model loader (analyzer/forest.c)
+mbin="$out/fuzz_model"
+msrc="tests/fuzz/fuzz_model.c analyzer/forest.c analyzer/util.c"
+mkdir -p "$out/corpus_model"
+# shellcheck disable=SC2086
+if ! "$CLANG" -std=gnu11 -g -O1 -D_GNU_SOURCE -Iinclude -Ianalyzer \
+        -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer \
+        -o "$mbin" $msrc -lcjson -lm 2>"$out/build_model.log"; then
+    echo "fuzz: cannot build the model fuzz target:" >&2
+    tail -n 5 "$out/build_model.log" >&2
+    exit 2
+fi
+if ! "$mbin" -runs=0 tests/fuzz/corpus_model >"$out/replay_model.log" 2>&1; then
+    echo "fuzz: replaying tests/fuzz/corpus_model failed:" >&2
+    tail -n 30 "$out/replay_model.log" >&2
+    exit 1
+fi
+if ! "$mbin" -max_total_time=$((secs / 2)) -max_len=65536 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+        -artifact_prefix="$out/model-" "$out/corpus_model" tests/fuzz/corpus_model >"$out/fuzz_model.log" 2>&1; then
+    echo "fuzz: model loader finding (inputs in $out/model-crash-* or $out/model-leak-*):" >&2
+    grep -E "ERROR|SUMMARY|runtime error|Test unit written|rejected|not stable|unnamed" "$out/fuzz_model.log" | head -n 20 >&2
+    exit 1
+fi
+grep -E "^stat::number_of_executed_units|^stat::peak_rss" "$out/fuzz_model.log" | tr '\n' ' ' | sed 's/^/model: /; s/$/\n/'
 exit 0
