@@ -122,6 +122,7 @@ struct pp_thread *pp_thread_attach(void)
 /* SAMPLE for [sample_start, now), then a fresh interval.  Caller holds the guard. */
 void pp_sample_emit(struct pp_thread *t, uint64_t now)
 {
+    if ((int64_t)(now - t->sample_start_ns) < 0) now = t->sample_start_ns;   /* never a negative interval */
     uint64_t cpu = pp_thread_cpu_ns();
     uint64_t cur[16];
     int nc = pp_counters_read(t, cur);
@@ -180,7 +181,9 @@ void pp_sample_emit(struct pp_thread *t, uint64_t now)
 
 void pp_tick(struct pp_thread *t, uint64_t now)
 {
-    if (pp_likely(now - t->sample_start_ns < pp_cfg.interval_ns)) return;
+    /* Signed: `now` was read before the call returned, and the sampling handler may have opened
+     * a newer interval in between. */
+    if (pp_likely((int64_t)(now - t->sample_start_ns) < (int64_t)pp_cfg.interval_ns)) return;
     int saved = errno;
     pp_stack_maybe_load(t, now);
     pp_sample_emit(t, now);
