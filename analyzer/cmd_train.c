@@ -299,6 +299,8 @@ static void load_dataset(const opts *o, dataset *d)
         pp_buf b;
         buf_init(&b);
         for (size_t i = 0; i < sets.n; i++) buf_printf(&b, "%s%s", i ? ", " : "", sets.v[i]);
+        for (size_t r = 0; r < c.nrows; r++) free(lab[r]);
+        free(lab); free(keep);   /* (LSan would report them: die() exits with no pointer left) */
         die("%s: rows from several counter sets (%s): one model per counter set, choose one with --counter-set", o->data, b.data);
     }
     d->counter_set = xstrdup(o->counter_set ? o->counter_set : sets.n ? sets.v[0] : "sw");
