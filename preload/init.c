@@ -25,6 +25,7 @@ __attribute__((constructor(101))) static void pp_init(int argc, char **argv, cha
     if (pp_config_load() == 0 && pp_strings_init() == 0 && pp_threads_init() == 0) {
         pp_pid = (pid_t)syscall(SYS_getpid);
         pp_env_capture(envp);
+        pp_clock_calibrate();
         pp_counters_init();
         pp_stack_init();
         if (pp_output_init(argc, argv) == 0) {

@@ -156,6 +156,8 @@ static inline uint64_t pp_now(void)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 uint64_t pp_thread_cpu_ns(void);
+extern uint64_t pp_clock_cost_ns;     /* cost of the clock read pair around a timed call */
+void pp_clock_calibrate(void);
 uint64_t pp_realtime_ns(void);
 
 /* ---------- records (buffer.c) ---------- */
