@@ -83,6 +83,15 @@ bench: all $(PROG_BIN)
 fuzz: all
 	$(Q)B=$(B) bash tests/fuzz/run.sh long
 
+# Labelled workloads → models/training_data.csv → the sw classifier, and its held-out evaluation
+# (issue 5).  A few minutes; never part of `make test`.
+models: all $(WORK_BIN)
+	$(Q)python3 tests/workloads/label_suite.py --build $(B) --out models/training_data.csv
+	$(Q)$(B)/phaseprof train --data models/training_data.csv --out models/classifier_sw.json \
+	    --counter-set sw --map memory=cpu --classes cpu,io,alloc,wait --seed 1
+	$(Q)$(B)/phaseprof train --data models/training_data.csv --counter-set sw --map memory=cpu \
+	    --classes cpu,io,alloc,wait --seed 1 --evaluate | tee models/evaluation_sw.txt
+
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/phaseprof $(DESTDIR)$(PREFIX)/include/phaseprof
 	install -m 755 $(B)/phaseprof $(DESTDIR)$(PREFIX)/bin/phaseprof
