@@ -14,28 +14,11 @@ static cJSON *num_or_null(double v)
     return isfinite(v) ? cJSON_CreateNumber(v) : cJSON_CreateNull();
 }
 
-/* The root process of the run: the one whose parent is not in the set, earliest first (the set
- * is sorted by start time, so the first such trace). */
-static size_t root_of(pp_set *set)
-{
-    for (size_t i = 0; i < set->n; i++) {
-        const struct pp_r_HEADER *h = pp_trace_header(set->traces[i]);
-        if (!h) continue;
-        int parent_here = 0;
-        for (size_t j = 0; j < set->n && !parent_here; j++) {
-            const struct pp_r_HEADER *g = pp_trace_header(set->traces[j]);
-            parent_here = j != i && g && g->pid.u == h->ppid.u && g->start_mono_ns.u <= h->start_mono_ns.u;
-        }
-        if (!parent_here) return i;
-    }
-    return 0;
-}
-
 int phases_dump_json(pp_set *set, FILE *out) { return phases_dump_json_opts(set, NULL, out); }
 
 int phases_dump_json_opts(pp_set *set, const pp_phases_opts *o, FILE *out)
 {
-    size_t root = root_of(set);
+    size_t root = pp_set_root(set);
     const struct pp_r_HEADER *rh = set->n ? pp_trace_header(set->traces[root]) : NULL;
     uint64_t t0 = rh ? rh->start_mono_ns.u : 0;
     cJSON *doc = cJSON_CreateObject();

@@ -933,3 +933,18 @@ void pp_set_close(pp_set *s)
     free(s->traces);
     free(s);
 }
+
+size_t pp_set_root(const pp_set *set)
+{
+    for (size_t i = 0; i < set->n; i++) {
+        const struct pp_r_HEADER *h = pp_trace_header(set->traces[i]);
+        if (!h) continue;
+        int parent_here = 0;
+        for (size_t j = 0; j < set->n && !parent_here; j++) {
+            const struct pp_r_HEADER *g = pp_trace_header(set->traces[j]);
+            parent_here = j != i && g && g->pid.u == h->ppid.u && g->start_mono_ns.u <= h->start_mono_ns.u;
+        }
+        if (!parent_here) return i;
+    }
+    return 0;
+}

@@ -172,6 +172,9 @@ typedef struct pp_set {
 /* PATH is a trace file or a directory.  NULL with err set when it does not exist, a directory
  * holds no *.pptrace file, or no file in it could be opened. */
 pp_set *pp_set_open(const char *path, char *err, size_t errlen);
+/* Index of the run's root process: the earliest trace whose parent pid has no earlier trace in
+ * the set (0 if every trace lacks a header).  Its start is the run's time zero. */
+size_t pp_set_root(const pp_set *s);
 void pp_set_close(pp_set *s);
 
 #endif

@@ -92,18 +92,8 @@ static void phase_hot(pp_trace *t, pp_symtab *sy, uint64_t from, uint64_t to, FI
 int report_text(pp_set *set, const pp_report_filter *flt, FILE *out)
 {
     /* The run: root process, totals, completeness. */
-    size_t root = 0;
+    size_t root = pp_set_root(set);
     uint64_t t0 = 0, t_end = 0;
-    for (size_t i = 0; i < set->n; i++) {
-        const struct pp_r_HEADER *h = pp_trace_header(set->traces[i]);
-        if (!h) continue;
-        int parent_here = 0;
-        for (size_t j = 0; j < set->n && !parent_here; j++) {
-            const struct pp_r_HEADER *g = pp_trace_header(set->traces[j]);
-            parent_here = j != i && g && g->pid.u == h->ppid.u && g->start_mono_ns.u <= h->start_mono_ns.u;
-        }
-        if (!parent_here) { root = i; break; }
-    }
     const struct pp_r_HEADER *rh = set->n ? pp_trace_header(set->traces[root]) : NULL;
     if (!rh) die("report: no trace with a readable header");
     t0 = rh->start_mono_ns.u;

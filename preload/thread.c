@@ -51,7 +51,8 @@ static struct pp_thread *slot_memory(int i)
     return slots[i];
 }
 
-static void sample_reset(struct pp_thread *t, uint64_t now)
+/* Zeroes the aggregates of the interval that starts at `now`. */
+static void clear_interval(struct pp_thread *t, uint64_t now)
 {
     memset(t->io, 0, sizeof t->io);
     memset(t->wait, 0, sizeof t->wait);
@@ -60,6 +61,11 @@ static void sample_reset(struct pp_thread *t, uint64_t now)
     t->mmap_calls = t->mmap_bytes = t->munmap_calls = t->munmap_bytes = 0;
     t->cpu_samples = t->skipped_samples = 0;
     t->sample_start_ns = now;
+}
+
+static void sample_reset(struct pp_thread *t, uint64_t now)
+{
+    clear_interval(t, now);
     t->sample_cpu_ns = pp_thread_cpu_ns();
     pp_counters_read(t, t->counters_prev);
 }
@@ -168,13 +174,7 @@ void pp_sample_emit(struct pp_thread *t, uint64_t now)
         p = pp_put_u(p, t->skipped_samples);
         pp_rec_end(t, p);
     }
-    memset(t->io, 0, sizeof t->io);
-    memset(t->wait, 0, sizeof t->wait);
-    t->alloc_calls = t->free_calls = t->alloc_bytes = t->free_bytes = 0;
-    t->alloc_timed = t->alloc_timed_ns = 0;
-    t->mmap_calls = t->mmap_bytes = t->munmap_calls = t->munmap_bytes = 0;
-    t->cpu_samples = t->skipped_samples = 0;
-    t->sample_start_ns = now;
+    clear_interval(t, now);
     t->sample_cpu_ns = cpu;
     for (int i = 0; i < nc; i++) t->counters_prev[i] = cur[i];
 }
