@@ -150,27 +150,8 @@ static void diag(pp_trace *t, uint64_t off, const char *fmt, ...)
         fprintf(stderr, "phaseprof: %s: more problems not shown (see the counts in `phaseprof info`)\n", t->path);
 }
 
-/* ---- CRC32C: the hardware instruction when there is one (the index pass checks every byte) ---- */
-
-#if defined(__x86_64__)
-#include <nmmintrin.h>
-__attribute__((target("sse4.2"))) static uint32_t crc_hw(uint32_t crc, const uint8_t *p, size_t n)
-{
-    uint64_t c = ~crc & 0xffffffffu;
-    while (n >= 8) { uint64_t w; memcpy(&w, p, 8); c = _mm_crc32_u64(c, w); p += 8; n -= 8; }
-    uint32_t c32 = (uint32_t)c;
-    while (n--) c32 = _mm_crc32_u8(c32, *p++);
-    return ~c32;
-}
-static uint32_t crc_update(uint32_t crc, const uint8_t *p, size_t n)
-{
-    static int hw = -1;
-    if (hw < 0) hw = __builtin_cpu_supports("sse4.2") ? 1 : 0;
-    return hw ? crc_hw(crc, p, n) : pp_crc32c_update(crc, p, n);
-}
-#else
-static uint32_t crc_update(uint32_t crc, const uint8_t *p, size_t n) { return pp_crc32c_update(crc, p, n); }
-#endif
+/* ---- CRC32C: the hardware instruction when there is one (codec.h) ---- */
+static uint32_t crc_update(uint32_t crc, const uint8_t *p, size_t n) { return pp_crc32c_fast(crc, p, n); }
 
 static int chunk_crc_ok(const uint8_t *hdr, const uint8_t *payload, uint32_t len)
 {

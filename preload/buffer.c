@@ -28,7 +28,7 @@ static void flush_locked(struct pp_thread *t)
     h->tid = (uint32_t)t->tid;
     h->seq = atomic_fetch_add(&chunk_seq, 1);
     h->base_ns = t->base_ns;
-    h->crc = pp_crc32c_update(pp_crc32c((const uint8_t *)h + 12, HDR - 12), t->buf + HDR, t->len);
+    h->crc = pp_crc32c_fast(pp_crc32c_fast(0, (const uint8_t *)h + 12, HDR - 12), t->buf + HDR, t->len);
     pp_output_write(t->buf, HDR + t->len);
     chunk_reset(t, pp_now());
     errno = saved;

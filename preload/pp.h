@@ -102,6 +102,7 @@ struct pp_thread {
     uint64_t counters_prev[16];               /* backend values at sample_start */
     uint32_t alloc_tick;                       /* 1 allocation call in 64 takes the slow path */
     uint32_t alloc_timed_tick;                 /* events=all: 1 slow call in 64 is timed */
+    uint32_t lock_tick;                        /* 1 lock call in 8 is tried and timed */
     int64_t alloc_countdown;                   /* bytes until the next allocation sample */
     uint64_t alloc_mean;                       /* current mean gap (grows under a flood) */
     double alloc_tokens;                       /* sampling budget (alloc_sample.c) */
