@@ -121,11 +121,16 @@ static void waited_scaled(struct pp_thread *t, int kind, const void *obj, uint64
 
 /* A lock: try first; only a failed try is timed. */
 /* A lock: 1 call in LOCK_EVERY tries first, and only a failed try is timed (and counted
- * LOCK_EVERY times over); the rest pass straight through. */
-#define TRY_THEN_WAIT(kind, obj, try_call, call)                     \
+ * LOCK_EVERY times over); the rest pass straight through.  The check is split from the rest so
+ * the pass-through path saves no registers and ends in a tail call. */
+static inline int lock_sampled(void)
+{
+    struct pp_thread *s = pp_self;
+    return s && !pp_guard && !(++s->lock_tick & (LOCK_EVERY - 1));
+}
+
+#define LOCK_SLOW(kind, obj, try_call, call)                         \
     do {                                                             \
-        struct pp_thread *s_ = pp_self;                              \
-        if (pp_likely(!s_ || pp_guard || (++s_->lock_tick & (LOCK_EVERY - 1)))) return call; \
         if (!atomic_load_explicit(&pp_active, memory_order_relaxed)) return call; \
         int tr_ = try_call;                                          \
         if (tr_ != EBUSY) return tr_;                                \
@@ -137,35 +142,37 @@ static void waited_scaled(struct pp_thread *t, int kind, const void *obj, uint64
         int e_ = errno;                                              \
         uint64_t t1_ = pp_now();                                     \
         if ((t_ = pp_enter())) {                                     \
-            waited_scaled(t_, kind, obj, t0_, t1_, __builtin_return_address(0), LOCK_EVERY); \
+            waited_scaled(t_, kind, obj, t0_, t1_, ra, LOCK_EVERY);  \
             pp_leave(t_);                                            \
         }                                                            \
         errno = e_;                                                  \
         return r_;                                                   \
     } while (0)
 
-PP_EXPORT int pthread_mutex_lock(pthread_mutex_t *m)
-{
-    PP_REAL(pthread_mutex_lock); PP_REAL(pthread_mutex_trylock);
-    TRY_THEN_WAIT(PP_WAIT_MUTEX, m, real_pthread_mutex_trylock(m), real_pthread_mutex_lock(m));
-}
+/* lock hook NAME(ARG) for a lock of KIND with try function TRY */
+#define LOCK_HOOK(name, type, kind, try)                                                    \
+    __attribute__((noinline)) static int name##_slow(type *l, void *ra)                    \
+    {                                                                                       \
+        PP_REAL(try);                                                                       \
+        LOCK_SLOW(kind, l, real_##try(l), real_##name(l));                                  \
+    }                                                                                       \
+    PP_EXPORT int name(type *l)                                                             \
+    {                                                                                       \
+        if (pp_unlikely(!real_##name)) PP_REAL(name);                                       \
+        if (pp_likely(!lock_sampled())) return real_##name(l);                              \
+        return name##_slow(l, __builtin_return_address(0));                                 \
+    }
+
+LOCK_HOOK(pthread_mutex_lock, pthread_mutex_t, PP_WAIT_MUTEX, pthread_mutex_trylock)
+LOCK_HOOK(pthread_rwlock_rdlock, pthread_rwlock_t, PP_WAIT_RWLOCK, pthread_rwlock_tryrdlock)
+LOCK_HOOK(pthread_rwlock_wrlock, pthread_rwlock_t, PP_WAIT_RWLOCK, pthread_rwlock_trywrlock)
 
 PP_EXPORT int pthread_mutex_timedlock(pthread_mutex_t *m, const struct timespec *ts)
 {
     PP_REAL(pthread_mutex_timedlock); PP_REAL(pthread_mutex_trylock);
-    TRY_THEN_WAIT(PP_WAIT_MUTEX, m, real_pthread_mutex_trylock(m), real_pthread_mutex_timedlock(m, ts));
-}
-
-PP_EXPORT int pthread_rwlock_rdlock(pthread_rwlock_t *l)
-{
-    PP_REAL(pthread_rwlock_rdlock); PP_REAL(pthread_rwlock_tryrdlock);
-    TRY_THEN_WAIT(PP_WAIT_RWLOCK, l, real_pthread_rwlock_tryrdlock(l), real_pthread_rwlock_rdlock(l));
-}
-
-PP_EXPORT int pthread_rwlock_wrlock(pthread_rwlock_t *l)
-{
-    PP_REAL(pthread_rwlock_wrlock); PP_REAL(pthread_rwlock_trywrlock);
-    TRY_THEN_WAIT(PP_WAIT_RWLOCK, l, real_pthread_rwlock_trywrlock(l), real_pthread_rwlock_wrlock(l));
+    if (!lock_sampled()) return real_pthread_mutex_timedlock(m, ts);
+    void *ra = __builtin_return_address(0);
+    LOCK_SLOW(PP_WAIT_MUTEX, m, real_pthread_mutex_trylock(m), real_pthread_mutex_timedlock(m, ts));
 }
 
 PP_EXPORT int sem_wait(sem_t *s)
