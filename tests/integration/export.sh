@@ -9,7 +9,7 @@ cd "$T" || exit 1
 
 weird="$T/out\"<$(printf '\377')x.dat"
 d="$T/run"
-LD_PRELOAD="$LIB" PHASEPROF_OUTPUT="$d" PHASEPROF_IO_THRESHOLD_US=200 "$PROGS/export_demo" "$weird"
+LD_PRELOAD="$LIB" PHASEPROF_OUTPUT="$d" PHASEPROF_IO_THRESHOLD_US=0 "$PROGS/export_demo" "$weird"
 check demo_ran test -f "$weird"
 "$PP" info "$d" >"$T/info" 2>&1
 parent=$(sed -n 's/^process \([0-9]*\) .*/\1/p' "$T/info" | head -1)
