@@ -3,10 +3,10 @@
  * try fails, so an uncontended lock costs one extra compare-and-swap and no clock read.  Blocked
  * time goes into the interval sample by kind; waits slower than the I/O threshold also get a
  * WAIT_EVENT with the waiter's stack, so the report can point at the lock's call site.
- * Mutexes and rwlocks are locked millions of times a second by some programs (sqlite3), where
- * even the try costs a third of our overhead: only 1 lock call in LOCK_EVERY is tried and timed,
- * the others go straight through, and the sampled waits are counted LOCK_EVERY times over (calls
- * and time), an unbiased estimate of the time blocked on locks.
+ * LOCK_EVERY > 1 would try only 1 lock call in LOCK_EVERY and count its waits LOCK_EVERY times
+ * over (unbiased, cheaper for programs taking millions of uncontended locks), but contention
+ * often hides in the calls that are not tried (an unfair mutex re-taken by its last owner), and
+ * the waits then go unseen: every call is tried.
  * Locks, condition variables and semaphores get the call site alone (the hook's return address),
  * never a libunwind stack: an allocator (jemalloc) locks through these very hooks, and unwinding
  * can allocate — it would wait on the lock its own thread holds. */
@@ -61,7 +61,7 @@ void pp_resolve_wait(void)
 }
 
 /* Accounts a wait of [t0, t1] on obj; a slow one also gets a WAIT_EVENT with its stack. */
-#define LOCK_EVERY 8
+#define LOCK_EVERY 1
 
 static void waited_scaled(struct pp_thread *t, int kind, const void *obj, uint64_t t0, uint64_t t1,
                           void *ra, unsigned scale);
@@ -126,7 +126,7 @@ static void waited_scaled(struct pp_thread *t, int kind, const void *obj, uint64
 static inline int lock_sampled(void)
 {
     struct pp_thread *s = pp_self;
-    return s && !pp_guard && !(++s->lock_tick & (LOCK_EVERY - 1));
+    return s && !pp_guard && (LOCK_EVERY == 1 || !(++s->lock_tick & (LOCK_EVERY - 1)));
 }
 
 #define LOCK_SLOW(kind, obj, try_call, call)                         \

@@ -53,7 +53,8 @@ else fail sampling.alloc_total_estimate "estimate/true = $ratio (want 1±0.10)";
 
 # 3. Two threads contending on one mutex: the mutex wait is attributed to the locking site.
 d="$T/lock"
-LD_PRELOAD="$LIB" PHASEPROF_OUTPUT="$d" "$PROGS/lock_contend" >/dev/null
+# Locks are tried on 1 call in 8: every sampled wait becomes an event here (threshold 0).
+LD_PRELOAD="$LIB" PHASEPROF_OUTPUT="$d" PHASEPROF_IO_THRESHOLD_US=0 "$PROGS/lock_contend" >/dev/null
 "$PP" report "$d" --top -n 20 --depth 2 >"$T/lock.top" 2>&1
 line=$(grep -n 'the contended lock' "$SRC/lock_contend.c" | cut -d: -f1)
 if awk '/^Top stacks by time blocked/ { on = 1 } on && /\[mutex\]/ { getline; print; exit }' "$T/lock.top" | grep -q "contended_site (lock_contend.c:$line)"; then
