@@ -20,20 +20,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "label_main.h"
 
 #define LABEL "alloc"
 static const char *prog = "label_alloc";
 
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 static volatile uint64_t sink;
-static uint64_t deadline;
-static int setting, nthreads;
-static char params[256];
 
 static uint64_t xs(uint64_t *x) { *x ^= *x << 13; *x ^= *x >> 7; *x ^= *x << 17; return *x; }
 
@@ -163,47 +155,16 @@ static void *large_worker(void *arg)
     return NULL;
 }
 
-static const struct gen { const char *name, *desc; void (*setup)(void); void *(*worker)(void *); void (*cleanup)(void); } gens[] = {
-    { "churn", "live set of 64-64Ki objects of 8 B - 4 KiB, random replace", churn_setup, churn_worker, NULL },
-    { "realloc", "1-64 buffers grown by realloc in 8-256 B steps to 4 KiB - 1 MiB", realloc_setup, realloc_worker, NULL },
-    { "threads", "2-8 threads churning; odd settings free across threads", threads_setup, threads_worker, threads_cleanup },
-    { "large", "malloc/calloc+free of 128 KiB - 4 MiB blocks (mmap'd), 1-2 threads", large_setup, large_worker, NULL },
+static const struct label_gen gens[] = {
+    { "churn", "live set of 64-64Ki objects of 8 B - 4 KiB, random replace", churn_setup, churn_worker, NULL, NULL },
+    { "realloc", "1-64 buffers grown by realloc in 8-256 B steps to 4 KiB - 1 MiB", realloc_setup, realloc_worker, NULL, NULL },
+    { "threads", "2-8 threads churning; odd settings free across threads", threads_setup, threads_worker, threads_cleanup, NULL },
+    { "large", "malloc/calloc+free of 128 KiB - 4 MiB blocks (mmap'd), 1-2 threads", large_setup, large_worker, NULL, NULL },
 };
 #define NGENS (sizeof gens / sizeof gens[0])
 
-static void usage(FILE *f)
-{
-    fprintf(f, "usage: %s --gen NAME --setting K [--seconds S]   (K = 0..9; label: %s)\n       %s --list\ngenerators:\n", prog, LABEL, prog);
-    for (size_t i = 0; i < NGENS; i++) fprintf(f, "  %-8s %s\n", gens[i].name, gens[i].desc);
-}
-
 int main(int argc, char **argv)
 {
-    const char *gname = NULL;
-    double secs = 1.0;
-    setting = -1;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--list")) { for (size_t g = 0; g < NGENS; g++) printf("%s %s 10\n", LABEL, gens[g].name); return 0; }
-        else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) { usage(stdout); return 0; }
-        else if (!strcmp(argv[i], "--gen") && i + 1 < argc) gname = argv[++i];
-        else if (!strcmp(argv[i], "--setting") && i + 1 < argc) setting = atoi(argv[++i]);
-        else if (!strcmp(argv[i], "--seconds") && i + 1 < argc) secs = atof(argv[++i]);
-        else if (!strcmp(argv[i], "--dir") && i + 1 < argc) i++;
-        else { usage(stderr); return 2; }
-    }
-    const struct gen *g = NULL;
-    for (size_t k = 0; gname && k < NGENS; k++) if (!strcmp(gname, gens[k].name)) g = &gens[k];
-    if (!g || setting < 0 || setting > 9 || !(secs > 0 && secs < 3600)) { usage(stderr); return 2; }
-    g->setup();
-    pthread_t th[16];
-    uint64_t t0 = now_ns();
-    deadline = t0 + (uint64_t)(secs * 1e9);
-    for (int i = 1; i < nthreads; i++) pthread_create(&th[i], NULL, g->worker, (void *)(uintptr_t)i);
-    g->worker((void *)(uintptr_t)0);
-    for (int i = 1; i < nthreads; i++) pthread_join(th[i], NULL);
-    uint64_t t1 = now_ns();
-    if (g->cleanup) g->cleanup();
-    printf("# %s gen=%s setting=%d label=%s %s\n%llu %llu %s\n", prog, g->name, setting, LABEL, params,
-           (unsigned long long)t0, (unsigned long long)t1, LABEL);
-    return 0;
+    const struct label_prog P = { prog, LABEL, 0, 8, gens, NGENS };
+    return label_main(argc, argv, &P);
 }

@@ -20,21 +20,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "label_main.h"
 
 #define LABEL "cpu"
 static const char *prog = "label_cpu";
 
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 static volatile uint64_t sink;
 static volatile double fsink;
-static uint64_t deadline;
-static int setting, nthreads;
-static char params[256];
 
 static const int threads_of[10] = { 1, 2, 1, 3, 1, 2, 1, 2, 3, 1 };
 
@@ -120,46 +112,21 @@ static void *branchy_worker(void *arg)
     return NULL;
 }
 
-static const struct gen { const char *name, *desc; void *(*worker)(void *); } gens[] = {
-    { "int", "integer hashing / sieve / bit twiddling, 1-3 threads", int_worker },
-    { "float", "dependent FMA chain / vectorizable polynomial / sqrt+div, 1-3 threads", float_worker },
-    { "branchy", "unpredictable branches / binary search / opcode switch over 1-32 KiB, 1-3 threads", branchy_worker },
+static void cpu_setup(void)
+{
+    nthreads = threads_of[setting];
+    snprintf(params, sizeof params, "threads=%d variant=%d", nthreads, setting % 3);
+}
+
+static const struct label_gen gens[] = {
+    { "int", "integer hashing / sieve / bit twiddling, 1-3 threads", cpu_setup, int_worker, NULL, NULL },
+    { "float", "dependent FMA chain / vectorizable polynomial / sqrt+div, 1-3 threads", cpu_setup, float_worker, NULL, NULL },
+    { "branchy", "unpredictable branches / binary search / opcode switch over 1-32 KiB, 1-3 threads", cpu_setup, branchy_worker, NULL, NULL },
 };
 #define NGENS (sizeof gens / sizeof gens[0])
 
-static void usage(FILE *f)
-{
-    fprintf(f, "usage: %s --gen NAME --setting K [--seconds S]   (K = 0..9; label: %s)\n       %s --list\ngenerators:\n", prog, LABEL, prog);
-    for (size_t i = 0; i < NGENS; i++) fprintf(f, "  %-8s %s\n", gens[i].name, gens[i].desc);
-}
-
 int main(int argc, char **argv)
 {
-    const char *gname = NULL;
-    double secs = 1.0;
-    setting = -1;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--list")) { for (size_t g = 0; g < NGENS; g++) printf("%s %s 10\n", LABEL, gens[g].name); return 0; }
-        else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) { usage(stdout); return 0; }
-        else if (!strcmp(argv[i], "--gen") && i + 1 < argc) gname = argv[++i];
-        else if (!strcmp(argv[i], "--setting") && i + 1 < argc) setting = atoi(argv[++i]);
-        else if (!strcmp(argv[i], "--seconds") && i + 1 < argc) secs = atof(argv[++i]);
-        else if (!strcmp(argv[i], "--dir") && i + 1 < argc) i++;   /* accepted for a uniform interface */
-        else { usage(stderr); return 2; }
-    }
-    const struct gen *g = NULL;
-    for (size_t k = 0; gname && k < NGENS; k++) if (!strcmp(gname, gens[k].name)) g = &gens[k];
-    if (!g || setting < 0 || setting > 9 || !(secs > 0 && secs < 3600)) { usage(stderr); return 2; }
-    nthreads = threads_of[setting];
-    snprintf(params, sizeof params, "threads=%d variant=%d", nthreads, setting % 3);
-    pthread_t th[8];
-    uint64_t t0 = now_ns();
-    deadline = t0 + (uint64_t)(secs * 1e9);
-    for (int i = 1; i < nthreads; i++) pthread_create(&th[i], NULL, g->worker, (void *)(uintptr_t)i);
-    g->worker((void *)(uintptr_t)0);
-    for (int i = 1; i < nthreads; i++) pthread_join(th[i], NULL);
-    uint64_t t1 = now_ns();
-    printf("# %s gen=%s setting=%d label=%s %s\n%llu %llu %s\n", prog, g->name, setting, LABEL, params,
-           (unsigned long long)t0, (unsigned long long)t1, LABEL);
-    return 0;
+    const struct label_prog P = { prog, LABEL, 0, 8, gens, NGENS };
+    return label_main(argc, argv, &P);
 }

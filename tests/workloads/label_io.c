@@ -27,20 +27,12 @@
 #include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
+#include "label_main.h"
 
 #define LABEL "io"
 static const char *prog = "label_io";
 
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 static volatile uint64_t sink;
-static uint64_t deadline;
-static int setting, nthreads;
-static char params[256], dir[2048];
 
 static void fatal(const char *what)
 {
@@ -248,48 +240,17 @@ static void *meta_worker(void *arg)
     return NULL;
 }
 
-static const struct gen { const char *name, *desc; void (*setup)(void); void *(*worker)(void *); } gens[] = {
-    { "small", "unbuffered write/pwrite of 8 B - 1 KiB records, 1-2 threads", small_setup, small_worker },
-    { "seq", "sequential write or read (page cache dropped) of 64 KiB - 4 MiB blocks", seq_setup, seq_worker },
-    { "fsync", "64 B - 4 KiB records, fsync/fdatasync every 1-8", fsync_setup, fsync_worker },
-    { "stdio", "fprintf/fputs/fwrite/fgets/putc through 0-128 B stdio buffers", stdio_setup, stdio_worker },
-    { "meta", "create/stat/rename/unlink churn over 8-256 files", meta_setup, meta_worker },
+static const struct label_gen gens[] = {
+    { "small", "unbuffered write/pwrite of 8 B - 1 KiB records, 1-2 threads", small_setup, small_worker, NULL, NULL },
+    { "seq", "sequential write or read (page cache dropped) of 64 KiB - 4 MiB blocks", seq_setup, seq_worker, NULL, NULL },
+    { "fsync", "64 B - 4 KiB records, fsync/fdatasync every 1-8", fsync_setup, fsync_worker, NULL, NULL },
+    { "stdio", "fprintf/fputs/fwrite/fgets/putc through 0-128 B stdio buffers", stdio_setup, stdio_worker, NULL, NULL },
+    { "meta", "create/stat/rename/unlink churn over 8-256 files", meta_setup, meta_worker, NULL, NULL },
 };
 #define NGENS (sizeof gens / sizeof gens[0])
 
-static void usage(FILE *f)
-{
-    fprintf(f, "usage: %s --gen NAME --setting K [--seconds S] [--dir DIR]   (K = 0..9; label: %s)\n       %s --list\ngenerators:\n", prog, LABEL, prog);
-    for (size_t i = 0; i < NGENS; i++) fprintf(f, "  %-8s %s\n", gens[i].name, gens[i].desc);
-}
-
 int main(int argc, char **argv)
 {
-    const char *gname = NULL, *d = getenv("TMPDIR");
-    double secs = 1.0;
-    setting = -1;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--list")) { for (size_t g = 0; g < NGENS; g++) printf("%s %s 10\n", LABEL, gens[g].name); return 0; }
-        else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) { usage(stdout); return 0; }
-        else if (!strcmp(argv[i], "--gen") && i + 1 < argc) gname = argv[++i];
-        else if (!strcmp(argv[i], "--setting") && i + 1 < argc) setting = atoi(argv[++i]);
-        else if (!strcmp(argv[i], "--seconds") && i + 1 < argc) secs = atof(argv[++i]);
-        else if (!strcmp(argv[i], "--dir") && i + 1 < argc) d = argv[++i];
-        else { usage(stderr); return 2; }
-    }
-    snprintf(dir, sizeof dir, "%s", d && *d ? d : "/tmp");
-    const struct gen *g = NULL;
-    for (size_t k = 0; gname && k < NGENS; k++) if (!strcmp(gname, gens[k].name)) g = &gens[k];
-    if (!g || setting < 0 || setting > 9 || !(secs > 0 && secs < 3600)) { usage(stderr); return 2; }
-    g->setup();
-    pthread_t th[8];
-    uint64_t t0 = now_ns();
-    deadline = t0 + (uint64_t)(secs * 1e9);
-    for (int i = 1; i < nthreads; i++) pthread_create(&th[i], NULL, g->worker, (void *)(uintptr_t)i);
-    g->worker((void *)(uintptr_t)0);
-    for (int i = 1; i < nthreads; i++) pthread_join(th[i], NULL);
-    uint64_t t1 = now_ns();
-    printf("# %s gen=%s setting=%d label=%s %s dir=%s\n%llu %llu %s\n", prog, g->name, setting, LABEL, params, dir,
-           (unsigned long long)t0, (unsigned long long)t1, LABEL);
-    return 0;
+    const struct label_prog P = { prog, LABEL, 1, 8, gens, NGENS };
+    return label_main(argc, argv, &P);
 }

@@ -26,18 +26,12 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include "label_main.h"
 
 static const char *prog = "label_mixed";
 
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 static volatile uint64_t sink;
-static int setting;
-static char dir[2048], path[2300];
+static char path[2300];
 
 static void spin_until(uint64_t end)
 {
@@ -103,7 +97,6 @@ static void run_slices(double secs, int alloc, char *note, size_t nn)
 
 /* wait_cpu: thread 0 computes, threads 1..n contend for a mutex they sleep under */
 static pthread_mutex_t mx = PTHREAD_MUTEX_INITIALIZER;
-static uint64_t deadline;
 static void *waiter(void *arg)
 {
     unsigned hold = (unsigned)(uintptr_t)arg;
@@ -146,38 +139,21 @@ static void run_sequence(double secs, uint64_t *b, const char **lab)
     unlink(path);
 }
 
-static const char *const gen_names[4] = { "io_cpu", "alloc_cpu", "wait_cpu", "sequence" };
-static const char *const gen_desc[4] = {
-    "1 ms slices: compute, then 64 B writes for 10-90% of the slice",
-    "1 ms slices: compute, then malloc/free churn for 10-90% of the slice",
-    "one computing thread beside 1-4 threads waiting on a mutex",
-    "cpu, io, alloc, wait phases back to back, order and kernels by setting",
+static const struct label_gen gens[4] = {
+    { "io_cpu", "1 ms slices: compute, then 64 B writes for 10-90% of the slice", NULL, NULL, NULL, "mixed" },
+    { "alloc_cpu", "1 ms slices: compute, then malloc/free churn for 10-90% of the slice", NULL, NULL, NULL, "mixed" },
+    { "wait_cpu", "one computing thread beside 1-4 threads waiting on a mutex", NULL, NULL, NULL, "mixed" },
+    { "sequence", "cpu, io, alloc, wait phases back to back, order and kernels by setting", NULL, NULL, NULL, "sequence" },
 };
-
-static void usage(FILE *f)
-{
-    fprintf(f, "usage: %s --gen NAME --setting K [--seconds S] [--dir DIR]   (K = 0..9)\n       %s --list\ngenerators:\n", prog, prog);
-    for (int i = 0; i < 4; i++) fprintf(f, "  %-10s %s\n", gen_names[i], gen_desc[i]);
-}
 
 int main(int argc, char **argv)
 {
-    const char *gname = NULL, *d = getenv("TMPDIR");
-    double secs = 1.0;
-    setting = -1;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--list")) { for (int g = 0; g < 4; g++) printf("%s %s 10\n", g == 3 ? "sequence" : "mixed", gen_names[g]); return 0; }
-        else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) { usage(stdout); return 0; }
-        else if (!strcmp(argv[i], "--gen") && i + 1 < argc) gname = argv[++i];
-        else if (!strcmp(argv[i], "--setting") && i + 1 < argc) setting = atoi(argv[++i]);
-        else if (!strcmp(argv[i], "--seconds") && i + 1 < argc) secs = atof(argv[++i]);
-        else if (!strcmp(argv[i], "--dir") && i + 1 < argc) d = argv[++i];
-        else { usage(stderr); return 2; }
-    }
-    int g = -1;
-    for (int k = 0; gname && k < 4; k++) if (!strcmp(gname, gen_names[k])) g = k;
-    if (g < 0 || setting < 0 || setting > 9 || !(secs > 0 && secs < 3600)) { usage(stderr); return 2; }
-    snprintf(dir, sizeof dir, "%s", d && *d ? d : "/tmp");
+    const struct label_prog P = { prog, NULL, 1, 10, gens, 4 };
+    const struct label_gen *gen;
+    double secs;
+    int rc = label_parse(argc, argv, &P, &gen, &secs);
+    if (rc >= 0) return rc;
+    int g = (int)(gen - gens);
     snprintf(path, sizeof path, "%s/%s.%d.out", dir, prog, (int)getpid());
     char note[256] = "";
     if (g == 3) {
@@ -193,7 +169,7 @@ int main(int argc, char **argv)
     else if (g == 1) run_slices(secs, 1, note, sizeof note);
     else run_wait_cpu(secs, note, sizeof note);
     uint64_t t1 = now_ns();
-    printf("# %s gen=%s setting=%d label=mixed %s\n%llu %llu mixed\n", prog, gen_names[g], setting, note,
+    printf("# %s gen=%s setting=%d label=mixed %s\n%llu %llu mixed\n", prog, gens[g].name, setting, note,
            (unsigned long long)t0, (unsigned long long)t1);
     return 0;
 }
