@@ -61,7 +61,7 @@ $(B)/progs/%: tests/progs/%.c include/phaseprof/phaseprof.h
 	@mkdir -p $(@D)
 	$(Q)$(CC) -std=gnu11 -O1 -g -Wall -Wextra -Iinclude -o $@ $< -lpthread -ldl -lm
 
-$(B)/workloads/%: tests/workloads/%.c include/phaseprof/phaseprof.h
+$(B)/workloads/%: tests/workloads/%.c include/phaseprof/phaseprof.h $(wildcard tests/workloads/*.h)
 	@mkdir -p $(@D)
 	$(Q)$(CC) -std=gnu11 -O2 -g -Wall -Wextra -Iinclude -o $@ $< -lpthread -lm
 
