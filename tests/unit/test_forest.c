@@ -15,29 +15,8 @@
 #include "forest.h"
 #include "util.h"
 
-static int failures;
-static void result(const char *name, int ok, const char *fmt, ...)
-{
-    if (ok) { printf("PASS %s\n", name); return; }
-    va_list ap;
-    va_start(ap, fmt);
-    printf("FAIL %s: ", name);
-    vprintf(fmt, ap);
-    printf("\n");
-    va_end(ap);
-    failures++;
-}
+#include "check.h"
 
-static uint64_t rs;
-static double unif(void)
-{
-    uint64_t z = (rs += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    z ^= z >> 31;
-    return ((double)(z >> 11) + 0.5) / 9007199254740992.0;
-}
-static double gauss(void) { return sqrt(-2 * log(unif())) * cos(2 * M_PI * unif()); }
 
 #define P 6
 static const char *fnames[P] = { "sig_a", "sig_b", "noise_1", "noise_2", "noise_3", "noise_4" };

@@ -12,29 +12,8 @@
 #include "phases.h"
 #include "util.h"
 
-static int failures;
-static void result(const char *name, int ok, const char *fmt, ...)
-{
-    if (ok) { printf("PASS %s\n", name); return; }
-    va_list ap;
-    va_start(ap, fmt);
-    printf("FAIL %s: ", name);
-    vprintf(fmt, ap);
-    printf("\n");
-    va_end(ap);
-    failures++;
-}
+#include "check.h"
 
-static uint64_t rs;
-static double unif(void)
-{
-    uint64_t z = (rs += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    z ^= z >> 31;
-    return ((double)(z >> 11) + 0.5) / 9007199254740992.0;
-}
-static double gauss(void) { return sqrt(-2 * log(unif())) * cos(2 * M_PI * unif()); }
 
 /* n rows of d: piecewise-constant means (level k of segment s: (s*7+k*3)%5 * jump) + N(0,1). */
 static double *series(size_t n, size_t d, const size_t *cps, size_t ncp, double jump, uint64_t seed)

@@ -15,18 +15,7 @@
 #include "reader.h"
 #include "tracegen.h"
 
-static int failures;
-static void result(const char *name, int ok, const char *fmt, ...)
-{
-    if (ok) { printf("PASS %s\n", name); return; }
-    va_list ap;
-    va_start(ap, fmt);
-    printf("FAIL %s: ", name);
-    vprintf(fmt, ap);
-    printf("\n");
-    va_end(ap);
-    failures++;
-}
+#include "check.h"
 
 /* captured diagnostics */
 static int ndiag;

@@ -12,18 +12,7 @@
 #include "windows.h"
 #include "tracegen.h"
 
-static int failures;
-static void result(const char *name, int ok, const char *fmt, ...)
-{
-    if (ok) { printf("PASS %s\n", name); return; }
-    va_list ap;
-    va_start(ap, fmt);
-    printf("FAIL %s: ", name);
-    vprintf(fmt, ap);
-    printf("\n");
-    va_end(ap);
-    failures++;
-}
+#include "check.h"
 static int near(double a, double b, double tol) { return fabs(a - b) <= tol * (fabs(b) > 1 ? fabs(b) : 1); }
 
 #define MS 1000000ull
