@@ -2,6 +2,7 @@
  * file bytes that never pass through read/write (pitfall 19), so each gets an MMAP record with
  * the file's path.  The loader's and malloc's own mmaps are internal to libc and never reach us. */
 #include "pp.h"
+#include "internal.h"
 #include <fcntl.h>
 #include <stdarg.h>
 #include <sys/mman.h>
@@ -51,7 +52,9 @@ PP_EXPORT void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t 
         if (!(flags & MAP_ANONYMOUS) && fd >= 0) file_map(t, fd, len, prot, flags, off, t0);
         if (pp_cfg.events_all) pp_call_event(t, PP_FN_mmap, (uint64_t)(uintptr_t)r, (int64_t)len, t0, t1 - t0);
     }
+    pp_no_unwind++;        /* an allocator (jemalloc) maps memory holding its lock: no libunwind here */
     pp_tick(t, t1);
+    pp_no_unwind--;
     pp_leave(t);
     errno = e;
     return r;
