@@ -66,6 +66,13 @@ typedef struct pp_aphase {
     size_t nhot;
     char *hot[PP_HOT_FUNCS];
     double hot_share[PP_HOT_FUNCS];
+    /* speedup inputs (speedup.c): per cost, thread-seconds spent in the phase (cost_s) and the
+     * wall seconds removing it could save at most (cost_wall_s <= cost_s, bounded by the threads:
+     * see speedup.c); nthreads is the mean number of live threads */
+    double cost_s[PP_COSTS];
+    double cost_wall_s[PP_COSTS];
+    double fix_factor[PP_COSTS];   /* regressor's fix factor (NAN: no model) */
+    double nthreads;
 } pp_aphase;
 
 typedef struct pp_aproc {
@@ -80,6 +87,11 @@ typedef struct pp_aproc {
     int complete, truncated;
     uint64_t bad_chunks, dropped_records;
     double self_ns;                /* the recorder's own measured time in this process; NAN if the trace lacks it */
+    double hooked_calls;           /* intercepted calls self_ns covers; NAN if not measured */
+    double cpu_ns;                 /* CPU time of the process (FOOTER.cpu_ns); NAN without a footer */
+    uint64_t threads;              /* threads seen in the trace */
+    pp_symtab *sym;                /* this process's symbols (owned) */
+    const char *window_err;        /* why w is NULL (owned), else NULL */
 } pp_aproc;
 
 typedef struct pp_analysis {
@@ -100,6 +112,15 @@ typedef struct pp_analysis {
     /* summary over the root process */
     double class_share[8];         /* time share per class name (class_names order), NAN without a model */
     pp_speedup summary[PP_COSTS];  /* whole-program speedup per cost, over all phases */
+    double mixed_share;            /* time share of the root's phases classed "mixed"; NAN without a model */
+    /* the run */
+    char backend[32];              /* the root's counter backend: "sw", "papi", ... */
+    int hw_counters;               /* hardware counters live (IPC etc.): memory can be told from cpu */
+    char classifier_path[1024], regressor_path[1024];   /* "" when not loaded */
+    double self_ns, cpu_ns;        /* recorder's own time and the CPU time, summed over processes that measured it; NAN if none */
+    uint64_t threads;              /* over all processes */
+    unsigned incomplete, truncated, damaged; /* traces without footer, cut short, with bad chunks */
+    uint64_t dropped;              /* records dropped, all processes */
 } pp_analysis;
 
 typedef struct pp_analysis_opts {
@@ -108,7 +129,21 @@ typedef struct pp_analysis_opts {
     double from, to;               /* seconds from t0: only phases overlapping [from, to] */
     const char *models_dir;        /* NULL: PHASEPROF_MODELS, else next to the binary, else the install prefix */
     const pp_phases_opts *phases;  /* NULL: defaults */
+    int phases_only;               /* 1: windows, phases and completeness only (no hot functions,
+                                    * models, speedups or advice): the detection tools' fast path */
 } pp_analysis_opts;
+
+/* Stages pp_analyze runs after the phases, each in its own file (exposed for tests). */
+/* classify.c: finds and loads the models (a->classifier, a->regressor, model_note), classifies
+ * every phase; models_dir as in pp_analysis_opts. */
+void pp_classify(pp_analysis *a, const char *models_dir);
+/* The models directory in use: opt, else $PHASEPROF_MODELS, else <binary dir>/../models, else
+ * the install prefix's share/phaseprof/models.  Writes "" when none exists. */
+void pp_models_dir(const char *opt, char *out, size_t cap);
+/* speedup.c: cost_s, cost_wall_s, speedup[] per phase, the summary. */
+void pp_speedups(pp_analysis *a);
+/* advice.c: recommendations per phase from the trace's events and stacks. */
+void pp_advise(pp_analysis *a);
 
 /* NULL with a message in err when no trace of the set could be analysed. */
 pp_analysis *pp_analyze(pp_set *set, const pp_analysis_opts *o, char *err, size_t errlen);

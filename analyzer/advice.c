@@ -1,0 +1,4 @@
+/* Recommendations per phase: facts -> finding -> advice (filled in next). */
+#include "analysis.h"
+
+void pp_advise(pp_analysis *a) { (void)a; }

@@ -1,0 +1,135 @@
+/* What fixing a cost would buy: for each phase and each cost (cpu, io, alloc, wait), the time it
+ * takes, the wall time removing it could save, and the whole-program speedup — Amdahl's upper
+ * bound (the cost removed entirely) and, with models/speedup_regressor.json, the speedup the
+ * recommended fix is predicted to give.
+ *
+ * Method (docs/report.md):
+ *  - Cost time C (thread-seconds) from the phase's metrics, each a thread-seconds-per-wall-second
+ *    figure times the phase's wall time D: io_frac, alloc_frac, wait_frac.  CPU is what is left of
+ *    cpu_util once the allocator (it runs on the CPU, alloc_frac is inside cpu_util) and the
+ *    on-CPU part of I/O calls are taken out: I/O time beyond the threads' off-CPU time not spent
+ *    waiting (threads - cpu_util - wait_frac) must have been on the CPU.
+ *  - Wall time saved C_wall: thread-seconds spread over N threads running side by side do not
+ *    shorten the phase by their sum.  With every thread's figures over the phase
+ *    (pp_windows_threads_in), a phase cannot end before its longest thread does, so after the fix
+ *    it lasts at least max_i (live_i - c_i) and C_wall = min(C, D - max_i (live_i - c_i)).  A thread
+ *    idling (waiting) beside a busy one therefore saves nothing: the busy thread is the critical
+ *    path.  Without per-thread figures C_wall = min(C, D).
+ *  - Whole program (the root process, wall time W): upper bound W / (W - C_wall).  With a fix
+ *    factor f (the cost gets f times faster) predicted by the regressor: W / (W - C_wall +
+ *    C_wall / f), and the interval from the 10th and 90th percentiles of the trees' f.
+ *  - Summary per cost: the C_wall of every phase of the root process, summed, through the same
+ *    step.  Phases of other processes count for their own speedup only (a child runs beside the
+ *    root or while it waits; the root's own wait time covers the latter). */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "analysis.h"
+#include "util.h"
+
+/* Amdahl over the whole program: W / (W - saved).  INFINITY when nothing would be left. */
+static double amdahl(double W, double saved)
+{
+    if (!(W > 0) || !isfinite(saved)) return NAN;
+    if (saved <= 0) return 1.0;
+    return W - saved > 1e-12 * W ? W / (W - saved) : INFINITY;
+}
+
+/* Costs of one thread over the phase, by the same rules as the phase's metrics. */
+static void thread_costs(const pp_thread_stats *t, double c[PP_COSTS])
+{
+    double io = 0, wait = 0;
+    for (int o = 0; o < PP_OPS; o++) io += t->io_ns[o];
+    for (int k = 0; k < PP_WAIT_KINDS; k++) wait += t->wait_ns[k];
+    double off = t->live_ns - t->cpu_ns - wait;
+    double io_on = fmax(0, io - fmax(0, off));
+    c[PP_COST_IO] = io;
+    c[PP_COST_ALLOC] = t->alloc_ns;
+    c[PP_COST_WAIT] = wait;
+    c[PP_COST_CPU] = fmax(0, t->cpu_ns - t->alloc_ns - io_on);
+    for (int k = 0; k < PP_COSTS; k++) c[k] /= 1e9;
+}
+
+static double z(double v) { return isfinite(v) ? v : 0; }
+
+void pp_speedups(pp_analysis *a)
+{
+    double W = a->wall_ns / 1e9;
+    uint32_t root_pid = (uint32_t)pp_trace_header(a->set->traces[a->root])->pid.u;
+    const pp_forest *rg = a->regressor;
+    uint32_t *map = NULL;
+    double *x = NULL;
+    double row[PP_WF_N + 1];
+    if (rg) {
+        const char *names[PP_WF_N + 1];
+        for (int k = 0; k < PP_WF_N; k++) names[k] = pp_wfeat_name[k];
+        names[PP_WF_N] = "cost_kind";
+        map = xcalloc(rg->nfeat ? rg->nfeat : 1, sizeof *map);
+        x = xcalloc(rg->nfeat ? rg->nfeat : 1, sizeof *x);
+        char err[256];
+        if (pp_forest_map_features(rg, "speedup_regressor", names, PP_WF_N + 1, map, err, sizeof err)) {
+            free(map); free(x); map = NULL; x = NULL; rg = NULL;     /* classify.c checked it already */
+        }
+    }
+    static const double cost_kind[PP_COSTS] = { [PP_COST_CPU] = 0, [PP_COST_IO] = 1, [PP_COST_ALLOC] = 2, [PP_COST_WAIT] = 3 };
+    double sum_saved[PP_COSTS] = { 0 }, sum_pred[PP_COSTS] = { 0 }, sum_lo[PP_COSTS] = { 0 }, sum_hi[PP_COSTS] = { 0 };
+    for (size_t i = 0; i < a->nphase; i++) {
+        pp_aphase *p = &a->phases[i];
+        const pp_aproc *pr = &a->procs[p->proc];
+        const double *m = p->seg->mean;
+        double D = (double)(p->end_ns - p->start_ns) / 1e9;
+        double thr = z(m[PP_WF_threads]), cpu = z(m[PP_WF_cpu_util]), io = z(m[PP_WF_io_frac]);
+        double al = z(m[PP_WF_alloc_frac]), wt = z(m[PP_WF_wait_frac]);
+        double io_on = fmax(0, io - fmax(0, thr - cpu - wt));
+        p->cost_frac[PP_COST_IO] = io;
+        p->cost_frac[PP_COST_ALLOC] = al;
+        p->cost_frac[PP_COST_WAIT] = wt;
+        p->cost_frac[PP_COST_CPU] = fmax(0, cpu - al - io_on);
+        size_t nt = 0;
+        pp_thread_stats *ts = pp_windows_threads_in(pr->t, p->start_ns + a->t0, p->end_ns + a->t0, &nt);
+        for (int c = 0; c < PP_COSTS; c++) {
+            p->cost_s[c] = p->cost_frac[c] * D;
+            double saved = fmin(p->cost_s[c], D);
+            if (nt) {
+                double longest = 0;
+                for (size_t k = 0; k < nt; k++) {
+                    double tc[PP_COSTS];
+                    thread_costs(&ts[k], tc);
+                    longest = fmax(longest, ts[k].live_ns / 1e9 - tc[c]);
+                }
+                saved = fmin(saved, fmax(0, D - longest));
+            }
+            p->cost_wall_s[c] = saved;
+            p->speedup[c].upper_bound = amdahl(W, saved);
+            if (rg && saved > 0) {
+                for (int k = 0; k < PP_WF_N; k++) row[k] = m[k];
+                row[PP_WF_N] = cost_kind[c];
+                for (uint32_t j = 0; j < rg->nfeat; j++) x[j] = row[map[j]];
+                double lo, hi, f = pp_forest_regress(rg, x, 0.1, &lo, &hi);
+                /* a fix never makes the cost slower than it is, nor faster than removing it */
+                f = fmax(1, f); lo = fmax(1, lo); hi = fmax(1, hi);
+                p->fix_factor[c] = f;
+                p->speedup[c].predicted = amdahl(W, saved - saved / f);
+                p->speedup[c].low = amdahl(W, saved - saved / lo);
+                p->speedup[c].high = amdahl(W, saved - saved / hi);
+                if (pr->pid == root_pid) {
+                    sum_pred[c] += saved - saved / f;
+                    sum_lo[c] += saved - saved / lo;
+                    sum_hi[c] += saved - saved / hi;
+                }
+            } else if (rg) {
+                p->speedup[c].predicted = p->speedup[c].low = p->speedup[c].high = 1.0;
+            }
+            if (pr->pid == root_pid) sum_saved[c] += saved;
+        }
+        free(ts);
+    }
+    for (int c = 0; c < PP_COSTS; c++) {
+        a->summary[c].upper_bound = amdahl(W, sum_saved[c]);
+        a->summary[c].predicted = rg ? amdahl(W, sum_pred[c]) : NAN;
+        a->summary[c].low = rg ? amdahl(W, sum_lo[c]) : NAN;
+        a->summary[c].high = rg ? amdahl(W, sum_hi[c]) : NAN;
+    }
+    free(map);
+    free(x);
+}
