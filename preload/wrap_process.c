@@ -325,6 +325,27 @@ PP_EXPORT void exit(int status)
     __builtin_unreachable();
 }
 
+/* A program that returns from main exits through libc's internal exit, which no interposed
+ * symbol sees: main is wrapped here so the footer gets its status instead of "unknown". */
+typedef int (*pp_main_fn)(int, char **, char **);
+static pp_main_fn program_main;
+
+static int main_trampoline(int argc, char **argv, char **envp)
+{
+    int r = program_main(argc, argv, envp);
+    pp_note_exit_status(r);
+    return r;
+}
+
+PP_EXPORT int __libc_start_main(pp_main_fn main, int argc, char **argv, void (*init)(void),
+                                void (*fini)(void), void (*rtld_fini)(void), void *stack_end)
+{
+    static int (*real)(pp_main_fn, int, char **, void (*)(void), void (*)(void), void (*)(void), void *);
+    if (!real) real = pp_dlsym_next("__libc_start_main");
+    program_main = main;
+    return real(main_trampoline, argc, argv, init, fini, rtld_fini, stack_end);
+}
+
 PP_EXPORT void abort(void)
 {
     PP_REAL(abort);

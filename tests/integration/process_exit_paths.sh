@@ -12,8 +12,8 @@ for mode in return exit _exit _Exit abort sigterm kill9; do
     d="$T/ep_$mode"
     same_run "exit_paths.$mode.same_output" "$d" "$PROGS/exit_paths" "$mode" 150
     case $mode in
-        # main's return value goes to exit() inside libc, out of the preload's sight: no status.
-        return) trace_check "exit_paths.$mode.trace" "$d" --traces 1 --complete --min-kind SAMPLE=50 ;;
+        # main's return value reaches the footer through the wrapped __libc_start_main.
+        return) trace_check "exit_paths.$mode.trace" "$d" --traces 1 --complete --min-kind SAMPLE=50 --root-exit 5 ;;
         exit)   trace_check "exit_paths.$mode.trace" "$d" --traces 1 --complete --min-kind SAMPLE=50 --root-exit 6 ;;
         _exit)  trace_check "exit_paths.$mode.trace" "$d" --traces 1 --complete --min-kind SAMPLE=50 --root-exit 7 ;;
         _Exit)  trace_check "exit_paths.$mode.trace" "$d" --traces 1 --complete --min-kind SAMPLE=50 --root-exit 8 ;;
