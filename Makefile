@@ -9,6 +9,9 @@ WARN    := -Wall -Wextra
 CFLAGS_COMMON := -std=gnu11 $(OPT) -g $(WARN) -Iinclude -D_GNU_SOURCE
 ifeq ($(ASAN),1)
   SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+  # Runtimes linked statically: with the shared one, any LD_PRELOAD in the environment (a user's,
+  # record_cli's) comes first and ASan refuses to start.
+  SAN_LINK := $(if $(findstring clang,$(shell $(CC) --version 2>/dev/null)),-static-libsan,-static-libasan -static-libubsan)
 endif
 ifneq ($(V),1)
   Q := @
@@ -48,13 +51,13 @@ $(B)/analyzer/%.o: analyzer/%.c $(wildcard analyzer/*.h) $(wildcard include/phas
 	$(Q)$(CC) $(ANALYZER_CFLAGS) -c $< -o $@
 
 $(B)/phaseprof: $(B)/analyzer/main.o $(ANALYZER_OBJ) | $(B)/libphaseprof.so
-	$(Q)$(CC) $(SAN) -o $@ $^ $(ANALYZER_LIBS)
+	$(Q)$(CC) $(SAN) $(SAN_LINK) -o $@ $^ $(ANALYZER_LIBS)
 	@echo "  built $@"
 
 # Unit tests link the analyzer's objects (everything but main).
 $(B)/tests/%: tests/unit/%.c $(ANALYZER_OBJ) $(wildcard tests/unit/*.h)
 	@mkdir -p $(@D)
-	$(Q)$(CC) $(ANALYZER_CFLAGS) -Itests/unit -o $@ $< $(ANALYZER_OBJ) $(ANALYZER_LIBS) -lpthread
+	$(Q)$(CC) $(ANALYZER_CFLAGS) $(SAN_LINK) -Itests/unit -o $@ $< $(ANALYZER_OBJ) $(ANALYZER_LIBS) -lpthread
 
 # Test programs: plain programs built like a user's (-g, dynamic); never linked with us.
 $(B)/progs/%: tests/progs/%.c include/phaseprof/phaseprof.h
@@ -106,8 +109,8 @@ clean:
 # over the pattern rule above).
 $(B)/workloads/detect: tests/workloads/detect.c $(ANALYZER_OBJ)
 	@mkdir -p $(@D)
-	$(Q)$(CC) $(ANALYZER_CFLAGS) -o $@ $< $(ANALYZER_OBJ) $(ANALYZER_LIBS)
+	$(Q)$(CC) $(ANALYZER_CFLAGS) $(SAN_LINK) -o $@ $< $(ANALYZER_OBJ) $(ANALYZER_LIBS)
 $(B)/workloads/phases_bench: tests/workloads/phases_bench.c $(ANALYZER_OBJ)
 	@mkdir -p $(@D)
-	$(Q)$(CC) $(ANALYZER_CFLAGS) -o $@ $< $(ANALYZER_OBJ) $(ANALYZER_LIBS)
+	$(Q)$(CC) $(ANALYZER_CFLAGS) $(SAN_LINK) -o $@ $< $(ANALYZER_OBJ) $(ANALYZER_LIBS)
 # ---- end of phase detection test programs
