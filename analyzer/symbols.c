@@ -3,6 +3,7 @@
  * so one cache serves every process whatever its ASLR bias: address - bias = ELF address.  Files
  * whose build-id differs from the recorded one (rebuilt since the run) are not trusted: their
  * addresses stay unresolved and are listed as such. */
+#include <dlfcn.h>
 #include <elfutils/libdwfl.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -21,6 +22,28 @@ struct pp_symtab {
     module *mods;
     size_t n, cap;
 };
+
+/* C++ names read as the programmer wrote them ("ns::f(int)", not "_ZN2ns1fEi"): libstdc++'s
+ * demangler, loaded on the first mangled name so C-only analyses never load it and a machine
+ * without libstdc++ still symbolizes (mangled).  Names from an object file are untrusted input;
+ * very long ones are left as they are rather than handed to a recursive parser. */
+typedef char *(*demangle_fn)(const char *, char *, size_t *, int *);
+
+static char *demangle(const char *name)
+{
+    static int tried;
+    static demangle_fn fn;
+    if (name[0] != '_' || name[1] != 'Z' || strlen(name) > 4096) return NULL;
+    if (!tried) {
+        tried = 1;
+        void *h = dlopen("libstdc++.so.6", RTLD_NOW | RTLD_LOCAL);
+        if (h) fn = (demangle_fn)dlsym(h, "__cxa_demangle");
+    }
+    int status = -1;
+    char *d = fn ? fn(name, NULL, NULL, &status) : NULL;
+    if (status != 0) { free(d); return NULL; }
+    return d;
+}
 
 /* ---- per-file cache (global: shared by every trace) ---- */
 typedef struct file_entry {
@@ -144,7 +167,12 @@ pp_sym sym_lookup(pp_symtab *s, uint64_t addr, int is_return)
     GElf_Off off;
     GElf_Sym sym;
     const char *name = dwfl_module_addrinfo(f->mod, va, &off, &sym, NULL, NULL, NULL);
-    if (name) { y.func = intern(name); y.func_off = off; }
+    if (name) {
+        char *d = demangle(name);
+        y.func = intern(d ? d : name);
+        y.func_off = off;
+        free(d);
+    }
     Dwfl_Line *line = dwfl_module_getsrc(f->mod, va);
     if (line) {
         int ln = 0;
