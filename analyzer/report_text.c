@@ -1,13 +1,12 @@
-/* The terminal summary of `phaseprof report`: the run (processes, the one that dominates wall
- * time, counters live, what is missing), then for each process its phases with times, shares and
- * main metrics, and the hottest functions of each phase.  Facts only; the bottleneck class and
- * advice per phase join here when classification exists (issue 5). */
+/* The terminal summary of `phaseprof report`, written from the analysis (analysis.h): the run
+ * (processes, the one that dominates wall time, counters live, the recorder's own cost, what is
+ * missing), then for each process its phases with times, shares and main metrics, each phase's
+ * bottleneck class, what fixing each cost would buy, its hottest functions and advice; then the
+ * whole program's speedups and the advice worth most. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include "phases.h"
 #include "report_text.h"
-#include "symbols.h"
 #include "util.h"
 
 static const char *base(const char *p) { const char *s = p ? strrchr(p, '/') : NULL; return s ? s + 1 : (p ? p : "?"); }
@@ -27,10 +26,19 @@ static void frac(char *out, size_t cap, double v)
     else snprintf(out, cap, "%.2f", v);
 }
 
+/* "1.8×", "∞" (nothing would be left), "-" (unknown). */
+static const char *factor(char *out, size_t cap, double v)
+{
+    if (isinf(v)) snprintf(out, cap, "unbounded");
+    else if (!isfinite(v)) snprintf(out, cap, "-");
+    else snprintf(out, cap, v < 10 ? "%.2f×" : "%.0f×", v);
+    return out;
+}
+
 /* What each phase is mostly doing, in words, from its metrics (threads busy at each): time in
  * I/O, the allocator or waits counts even though a system call also shows as CPU time, so the
- * largest of those wins when it is a quarter of a thread or more; else computing.  A description,
- * not the classifier (issue 5). */
+ * largest of those wins when it is a quarter of a thread or more; else computing.  A plain
+ * description beside the classifier's class. */
 static const char *dominant(const double *m)
 {
     struct { const char *what; double v; } c[] = {
@@ -44,154 +52,194 @@ static const char *dominant(const double *m)
     return isfinite(m[PP_WF_cpu_util]) && m[PP_WF_cpu_util] > 0.05 ? "computing" : "idle";
 }
 
-/* Top leaf functions by CPU samples in [from, to): one pass over CPU_SAMPLE records. */
-static void phase_hot(pp_trace *t, pp_symtab *sy, uint64_t from, uint64_t to, FILE *out)
+static void put_text(FILE *out, const char *s)
 {
-    pp_strmap idx = { 0 };
-    char **names = NULL; double *cnt = NULL; size_t n = 0, cap = 0, cap2 = 0;
-    double total = 0;
-    unsigned kinds[] = { PP_K_CPU_SAMPLE };
-    pp_trace_select(t, kinds, 1);
-    pp_trace_rewind(t);
-    pp_rec r;
-    while (pp_trace_next(t, &r)) {
-        if (r.CPU_SAMPLE.ts.u < from || r.CPU_SAMPLE.ts.u >= to) continue;
-        size_t nf = 0;
-        const uint64_t *f = pp_trace_stack(t, r.CPU_SAMPLE.stack.u, &nf);
-        if (!f || !nf) continue;
-        pp_sym y = sym_lookup(sy, f[0], 0);
-        char buf[512];
-        sym_format(&y, f[0], buf, sizeof buf);
-        int created;
-        size_t *slot = strmap_slot(&idx, buf, strlen(buf), &created);
-        if (created) {
-            xgrow((void **)&names, &cap, n + 1, sizeof *names);
-            xgrow((void **)&cnt, &cap2, n + 1, sizeof *cnt);
-            names[n] = xstrdup(buf); cnt[n] = 0; *slot = n++;
-        }
-        cnt[*slot] += 1;
-        total += 1;
-    }
-    pp_trace_select(t, NULL, 0);
-    for (int k = 0; k < 3 && total > 0; k++) {
-        size_t best = n;
-        for (size_t i = 0; i < n; i++) if (cnt[i] > 0 && (best == n || cnt[i] > cnt[best])) best = i;
-        if (best == n) break;
-        pp_buf b; buf_init(&b);
-        buf_escape_text(&b, names[best], strlen(names[best]));
-        fprintf(out, "%s%s %.0f%%", k ? ", " : "        hot: ", b.data, 100 * cnt[best] / total);
-        buf_free(&b);
-        cnt[best] = -1;
-    }
-    if (total > 0) fputc('\n', out);
-    for (size_t i = 0; i < n; i++) free(names[i]);
-    free(names); free(cnt);
-    strmap_free(&idx);
+    pp_buf b; buf_init(&b);
+    buf_escape_text(&b, s, strlen(s));
+    fputs(b.data, out);
+    buf_free(&b);
 }
 
-int report_text(pp_set *set, const pp_report_filter *flt, FILE *out)
+static void phase_class(const pp_analysis *a, const pp_aphase *p, FILE *out)
 {
-    /* The run: root process, totals, completeness. */
-    size_t root = pp_set_root(set);
-    uint64_t t0 = 0, t_end = 0;
-    const struct pp_r_HEADER *rh = set->n ? pp_trace_header(set->traces[root]) : NULL;
-    if (!rh) die("report: no trace with a readable header");
-    t0 = rh->start_mono_ns.u;
-    unsigned truncated = 0, incomplete = 0, bad = 0;
-    uint64_t dropped = 0, threads = 0;
-    for (size_t i = 0; i < set->n; i++) {
-        const pp_trace_stats *st = pp_trace_stats_of(set->traces[i]);
-        const struct pp_r_FOOTER *f = pp_trace_footer(set->traces[i]);
-        truncated += st->truncated != 0;
-        incomplete += !st->complete;
-        bad += st->bad_chunks != 0;
-        threads += st->threads;
-        if (f) dropped += f->dropped_records.u;
-        if (st->last_ns > t_end) t_end = st->last_ns;
+    if (!p->cls) return;
+    if (p->mixed_of[0]) fprintf(out, "        class: mixed — %s or %s (%.0f%% / %.0f%%)", p->mixed_of[0], p->mixed_of[1],
+                                100 * p->confidence, 100 * p->proba[pp_forest_class_index(a->classifier, p->mixed_of[1])]);
+    else fprintf(out, "        class: %s (confidence %.2f)", p->cls, p->confidence);
+    if (p->class_note && !strcmp(p->class_note, "compute_or_memory"))
+        fprintf(out, " — compute_or_memory: without hardware counters compute-bound and memory-bound look alike");
+    if (p->ntop) {
+        fprintf(out, "; driven by ");
+        for (size_t k = 0; k < p->ntop; k++) fprintf(out, "%s%s", k ? ", " : "", p->top_feat[k]);
     }
+    fputc('\n', out);
+}
+
+/* The costs worth naming: those whose removal would save at least 1% of the run. */
+static void phase_speedup(const pp_analysis *a, const pp_aphase *p, FILE *out)
+{
+    int shown = 0;
+    for (int c = 0; c < PP_COSTS; c++) {
+        const pp_speedup *s = &p->speedup[c];
+        if (!(s->upper_bound >= 1.01)) continue;
+        char u[32], pr[32], lo[32], hi[32];
+        fprintf(out, "%s%s %.2f s → at most %s", shown++ ? "; " : "        if fixed (whole program): ", pp_cost_name[c],
+                p->cost_wall_s[c], factor(u, sizeof u, s->upper_bound));
+        if (isfinite(s->predicted))
+            fprintf(out, ", predicted %s (%s–%s)", factor(pr, sizeof pr, s->predicted), factor(lo, sizeof lo, s->low),
+                    factor(hi, sizeof hi, s->high));
+    }
+    if (shown) fprintf(out, "%s\n", a->regressor ? "" : "  (upper bound only)");
+}
+
+static void advice_line(const pp_advice *v, const char *indent, FILE *out)
+{
+    char g[32];
+    fprintf(out, "%s[%s] ", indent, pp_cost_name[v->cost]);
+    put_text(out, v->facts);
+    fprintf(out, " → ");
+    put_text(out, v->finding);
+    fprintf(out, " → ");
+    put_text(out, v->advice);
+    if (v->where) { fprintf(out, " — at "); put_text(out, v->where); }
+    fprintf(out, " (whole program %s)\n", factor(g, sizeof g, v->gain));
+}
+
+int report_text(const pp_analysis *a, FILE *out)
+{
+    pp_set *set = a->set;
+    const struct pp_r_HEADER *rh = pp_trace_header(set->traces[a->root]);
     pp_buf b; buf_init(&b);
     pp_iter it = pp_iter_of(rh->argv);
     const uint8_t *s; size_t len;
     while (pp_iter_str(&it, &s, &len)) { if (b.len) buf_putc(&b, ' '); buf_escape_text(&b, s, len); }
     fprintf(out, "phaseprof report — %s\n", b.data);
     fprintf(out, "  %zu process%s, %llu thread%s, %.2f s wall (root pid %llu)\n", set->n, set->n == 1 ? "" : "es",
-            (unsigned long long)threads, threads == 1 ? "" : "s", (double)(t_end - t0) / 1e9,
-            (unsigned long long)rh->pid.u);
+            (unsigned long long)a->threads, a->threads == 1 ? "" : "s", a->wall_ns / 1e9, (unsigned long long)rh->pid.u);
     buf_clear(&b);
     it = pp_iter_of(rh->events);
     while (pp_iter_str(&it, &s, &len)) { if (b.len) buf_puts(&b, ", "); buf_escape_text(&b, s, len); }
     fprintf(out, "  counters: %.*s (%s)\n", (int)rh->backend.b.len, (const char *)rh->backend.b.p, b.len ? b.data : "none");
-    int hw = rh->backend.b.len == 4 && !memcmp(rh->backend.b.p, "papi", 4);
-    if (!hw) fprintf(out, "  no hardware counters: a compute-bound and a memory-bound phase look alike here (shown as computing)\n");
+    if (!a->hw_counters) fprintf(out, "  no hardware counters: a compute-bound and a memory-bound phase look alike here (class cpu, compute_or_memory)\n");
     if (rh->counters_note.b.len) fprintf(out, "  note: %.*s\n", (int)rh->counters_note.b.len, (const char *)rh->counters_note.b.p);
-    if (truncated || incomplete || bad || dropped)
+    if (isfinite(a->self_ns))
+        fprintf(out, "  recorder overhead: %.1f ms (%.2f%% of CPU)\n", a->self_ns / 1e6,
+                a->cpu_ns > 0 ? 100 * a->self_ns / a->cpu_ns : 0);
+    else fprintf(out, "  recorder overhead: not measured\n");
+    if (a->classifier_path[0]) {
+        fprintf(out, "  model: ");
+        put_text(out, a->classifier_path);
+        fputc('\n', out);
+    }
+    if (a->model_note[0]) { fprintf(out, "  models: "); put_text(out, a->model_note); fputc('\n', out); }
+    if (a->truncated || a->incomplete || a->damaged || a->dropped)
         fprintf(out, "  WARNING: %u trace%s cut short, %u without footer, %u with damaged chunks, %llu records dropped — figures are partial\n",
-                truncated, truncated == 1 ? "" : "s", incomplete, bad, (unsigned long long)dropped);
+                a->truncated, a->truncated == 1 ? "" : "s", a->incomplete, a->damaged, (unsigned long long)a->dropped);
 
     /* Processes by wall time. */
     fprintf(out, "\nProcesses (wall time; the first dominates):\n");
-    size_t *order = xcalloc(set->n, sizeof *order);
-    for (size_t i = 0; i < set->n; i++) order[i] = i;
-    for (size_t i = 1; i < set->n; i++)
+    size_t *order = xcalloc(a->nproc ? a->nproc : 1, sizeof *order);
+    for (size_t i = 0; i < a->nproc; i++) order[i] = i;
+    for (size_t i = 1; i < a->nproc; i++)
         for (size_t j = i; j > 0; j--) {
-            const pp_trace_stats *a = pp_trace_stats_of(set->traces[order[j - 1]]), *c = pp_trace_stats_of(set->traces[order[j]]);
-            if (a->last_ns - a->first_ns >= c->last_ns - c->first_ns) break;
-            size_t x = order[j]; order[j] = order[j - 1]; order[j - 1] = x;
+            const pp_aproc *x = &a->procs[order[j - 1]], *y = &a->procs[order[j]];
+            if (x->end_ns - x->start_ns >= y->end_ns - y->start_ns) break;
+            size_t t = order[j]; order[j] = order[j - 1]; order[j - 1] = t;
         }
-    for (size_t k = 0; k < set->n && k < 12; k++) {
-        pp_trace *t = set->traces[order[k]];
-        const struct pp_r_HEADER *h = pp_trace_header(t);
-        const pp_trace_stats *st = pp_trace_stats_of(t);
-        if (!h) continue;
+    for (size_t k = 0; k < a->nproc && k < 12; k++) {
+        const pp_aproc *pr = &a->procs[order[k]];
+        const struct pp_r_HEADER *h = pp_trace_header(pr->t);
         buf_clear(&b);
         buf_escape_text(&b, h->exe.b.p, h->exe.b.len);
-        fprintf(out, "  pid %-7llu %-28s %8.3f s  %5.1f%%%s\n", (unsigned long long)h->pid.u, b.data,
-                (double)(st->last_ns - st->first_ns) / 1e9,
-                t_end > t0 ? 100.0 * (double)(st->last_ns - st->first_ns) / (double)(t_end - t0) : 0,
-                order[k] == root ? "  (root)" : "");
+        double d = (double)(pr->end_ns - pr->start_ns);
+        fprintf(out, "  pid %-7u %-28s %8.3f s  %5.1f%%%s\n", pr->pid, b.data, d / 1e9,
+                a->wall_ns > 0 ? 100.0 * d / a->wall_ns : 0, pr->t == set->traces[a->root] ? "  (root)" : "");
     }
-    if (set->n > 12) fprintf(out, "  … %zu more\n", set->n - 12);
+    if (a->nproc > 12) fprintf(out, "  … %zu more\n", a->nproc - 12);
 
-    /* Phases per process (the longest processes first). */
-    for (size_t k = 0; k < set->n && k < (flt->pid ? set->n : 4); k++) {
-        pp_trace *t = set->traces[order[k]];
-        const struct pp_r_HEADER *h = pp_trace_header(t);
-        if (!h || (flt->pid && h->pid.u != flt->pid)) continue;
-        char err[256];
-        pp_windows *w = pp_windows_build(t, NULL, err, sizeof err);
-        if (!w) { fprintf(out, "\npid %llu: %s\n", (unsigned long long)h->pid.u, err); continue; }
-        pp_phases *p = pp_phases_detect(w, NULL);
-        pp_symtab *sy = sym_open(t);
+    /* Phases per process (the longest processes first; all of them under --pid). */
+    size_t shown_procs = a->nproc < set->n ? a->nproc : 4;
+    for (size_t k = 0; k < a->nproc && k < shown_procs; k++) {
+        const pp_aproc *pr = &a->procs[order[k]];
+        if (!pr->w) { fprintf(out, "\npid %u: %s\n", pr->pid, pr->window_err ? pr->window_err : "no windows"); continue; }
         buf_clear(&b);
-        buf_escape_text(&b, w->exe, strlen(w->exe));
-        double dur = (double)(w->end_ns - w->start_ns);
-        fprintf(out, "\nPhases of pid %u (%s): %zu phase%s of %d kind%s\n", w->pid, base(b.data), p->nseg,
-                p->nseg == 1 ? "" : "s", p->ntypes, p->ntypes == 1 ? "" : "s");
+        buf_escape_text(&b, pr->exe, strlen(pr->exe));
+        double dur = (double)(pr->w->end_ns - pr->w->start_ns);
+        fprintf(out, "\nPhases of pid %u (%s): %zu phase%s of %d kind%s\n", pr->pid, base(b.data), pr->ph->nseg,
+                pr->ph->nseg == 1 ? "" : "s", pr->ph->ntypes, pr->ph->ntypes == 1 ? "" : "s");
         fprintf(out, "   #  kind  start–end (s)       share   cpu   io    alloc wait   read/s   write/s  allocs/s  mostly\n");
-        for (size_t i = 0; i < p->nseg; i++) {
-            const pp_segment *g = &p->seg[i];
-            double a = (double)((int64_t)g->start_ns - (int64_t)t0) / 1e9, e = (double)((int64_t)g->end_ns - (int64_t)t0) / 1e9;
-            if (flt->has_range && (e < flt->from || a > flt->to)) continue;
-            const double *m = g->mean;
+        for (size_t i = 0; i < pr->nphases; i++) {
+            const pp_aphase *p = &a->phases[pr->phase0 + i];
+            const double *m = p->seg->mean;
             char cpu[16], io[16], al[16], wt[16], rd[16], wr[16], ac[16];
             frac(cpu, sizeof cpu, m[PP_WF_cpu_util]); frac(io, sizeof io, m[PP_WF_io_frac]);
             frac(al, sizeof al, m[PP_WF_alloc_frac]); frac(wt, sizeof wt, m[PP_WF_wait_frac]);
             rate(rd, sizeof rd, m[PP_WF_read_bps], "B"); rate(wr, sizeof wr, m[PP_WF_write_bps], "B");
             rate(ac, sizeof ac, m[PP_WF_alloc_calls_ps], "");
             fprintf(out, "  %2zu  %-4c  %7.3f–%-9.3f  %5.1f%%  %-5s %-5s %-5s %-5s  %-8s %-8s %-8s  %s\n", i,
-                    'A' + (g->type % 26), a, e, dur > 0 ? 100.0 * (double)(g->end_ns - g->start_ns) / dur : 0,
+                    'A' + (p->type % 26), (double)p->start_ns / 1e9, (double)p->end_ns / 1e9,
+                    dur > 0 ? 100.0 * (double)(p->end_ns - p->start_ns) / dur : 0,
                     cpu, io, al, wt, rd, wr, ac, dominant(m));
-            phase_hot(t, sy, g->start_ns, g->end_ns, out);
+            phase_class(a, p, out);
+            phase_speedup(a, p, out);
+            for (size_t h = 0; h < p->nhot; h++) {
+                fprintf(out, "%s", h ? ", " : "        hot: ");
+                put_text(out, p->hot[h]);
+                fprintf(out, " %.0f%%", 100 * p->hot_share[h]);
+            }
+            if (p->nhot) fputc('\n', out);
+            for (size_t v = 0; v < p->nadvice && v < 2; v++) advice_line(&p->advice[v], "        advice: ", out);
         }
         fprintf(out, "  (cpu, io, alloc, wait: threads busy at each on average; a phase shorter than ~0.1 s merges into its neighbours)\n");
-        sym_close(sy);
-        pp_phases_free(p);
-        pp_windows_free(w);
     }
+
+    /* The whole program: what fixing each cost everywhere would buy, and the best advice. */
+    fprintf(out, "\nWhole program (root pid %llu, %.2f s): speedup if fixed everywhere\n", (unsigned long long)rh->pid.u, a->wall_ns / 1e9);
+    for (int c = 0; c < PP_COSTS; c++) {
+        const pp_speedup *sp = &a->summary[c];
+        char u[32], pr[32], lo[32], hi[32];
+        fprintf(out, "  %-5s at most %-9s", pp_cost_name[c], factor(u, sizeof u, sp->upper_bound));
+        if (isfinite(sp->predicted))
+            fprintf(out, " predicted %s (%s–%s)", factor(pr, sizeof pr, sp->predicted), factor(lo, sizeof lo, sp->low), factor(hi, sizeof hi, sp->high));
+        else fprintf(out, " (upper bound only)");
+        fputc('\n', out);
+    }
+    if (a->classifier) {
+        fprintf(out, "  time by class:");
+        for (size_t c = 0; c < a->nclass; c++) fprintf(out, " %s %.0f%%", a->class_names[c], 100 * a->class_share[c]);
+        if (a->mixed_share > 0) fprintf(out, " mixed %.0f%%", 100 * a->mixed_share);
+        fputc('\n', out);
+    }
+    /* top advice over all phases, by gain */
+    const pp_advice *top[5] = { 0 };
+    const pp_aphase *top_p[5] = { 0 };
+    for (size_t i = 0; i < a->nphase; i++)
+        for (size_t v = 0; v < a->phases[i].nadvice; v++) {
+            const pp_advice *x = &a->phases[i].advice[v];
+            for (int k = 0; k < 5; k++) {
+                if (!top[k] || x->gain > top[k]->gain) {
+                    memmove(&top[k + 1], &top[k], (size_t)(4 - k) * sizeof top[0]);
+                    memmove(&top_p[k + 1], &top_p[k], (size_t)(4 - k) * sizeof top_p[0]);
+                    top[k] = x;
+                    top_p[k] = &a->phases[i];
+                    break;
+                }
+            }
+        }
+    if (top[0]) {
+        fprintf(out, "\nAdvice (largest whole-program gain first):\n");
+        for (int k = 0; k < 5 && top[k]; k++) {
+            char ind[96];
+            snprintf(ind, sizeof ind, "  pid %u, %.2f–%.2f s: ", a->procs[top_p[k]->proc].pid,
+                     (double)top_p[k]->start_ns / 1e9, (double)top_p[k]->end_ns / 1e9);
+            advice_line(top[k], ind, out);
+        }
+    }
+
     buf_clear(&b);
     sym_missing_report(&b);
     if (b.len) fprintf(out, "\nObjects without full symbols:\n%s", b.data);
-    fprintf(out, "\nMore: --top (hottest stacks), --json FILE (all figures), phaseprof export (Perfetto, flame graphs, CSV)\n");
+    fprintf(out, "\nMore: --top (hottest stacks), --json FILE (all figures), --html FILE, phaseprof export (Perfetto, flame graphs, CSV)\n");
     free(order);
     buf_free(&b);
     return 0;
