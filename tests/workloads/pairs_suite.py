@@ -1,0 +1,361 @@
+#!/usr/bin/env python3
+"""Runs the paired fix workloads and writes the speedup regressor's training data (python3 stdlib only).
+
+    pairs_suite.py [--build build] [--out models/speedup_data.csv] [--reps 3] [--scale 1.0]
+                   [--pairs KIND:SETTING,...] [--quick] [--work DIR]
+                   [--evaluate] [--eval-out models/evaluation_speedup.txt] [--seed 1]
+
+Every kind of fix (tests/workloads/pair_{io,alloc,wait,cpu}, each lists its kinds with --list)
+has a slow and a fixed variant doing the same work; each (kind, setting) is one pair.  For each:
+
+ 1. The REAL speedup, uninstrumented: slow and fixed run alternately --reps times (wall clock of
+    the whole process); S = median(W_slow) / median(W_fixed).
+ 2. The slow variant once under `phaseprof record`; `phaseprof export --format csv` gives its
+    windows, averaged over the root process's run (weighted by window length; io_size_mean by
+    read/write calls) into the features, as a report phase covering the run would be.
+ 3. The traced cost C of the kind's cost (io: io_frac, alloc: alloc_frac, wait: wait_frac, cpu:
+    cpu_util), in seconds on the critical path:
+        C = sum over windows of frac * width / max(1, threads)
+    (thread-seconds shared over the live threads: with T symmetric threads each carries 1/T of
+    it), less the recorder's own cost inside those timed calls: n_calls * k_in, k_in measured by
+    the calib_io / calib_alloc programs (below); waits are not corrected (blocked time dwarfs the
+    hook); cpu is corrected by k_all for every io and alloc call (the hook runs on the CPU).
+ 4. The fix factor f = C / (C - (W_slow - W_fixed)): how many times faster that cost became.
+    Clipped to [1, 100]: a fix that saved nothing (or noise made it look slower) is 1; one that
+    saved C or more (the fixed variant also lost work the trace did not count as that cost) is
+    100, where the whole-program speedup no longer depends on f (S = W / (W - 0.99 C)).
+
+Recorder calibration: calib_io does 10^6 one-byte write()s to /dev/null, calib_alloc 3*10^6
+malloc(32)+free (slow variant; the fixed variant does none, so the difference removes process
+start-up).  Uninstrumented: Δ = N * t_call.  Traced: the timed cost is N * (t_call + k_in); the
+traced wall is N * (t_call + k_all).  Medians of --reps runs.  The constants go into the CSV as
+comment lines.
+
+Rows (models/speedup_data.csv):
+    workload,group,counter_set,fix_kind,pair,cost,speedup,w_slow_s,w_fixed_s,w_traced_s,
+    c_traced_s,c_s,fix_factor,cost_kind,<window features>
+group is the fix kind (the unit --evaluate holds out); cost_kind is 0 cpu, 1 io, 2 alloc,
+3 wait; fix_factor is the target.  Train with:
+    phaseprof train --task regress --data models/speedup_data.csv --label fix_factor \\
+        --ignore fix_kind,pair,cost,speedup,w_slow_s,w_fixed_s,w_traced_s,c_traced_s,c_s \\
+        --out models/speedup_regressor.json --seed 1
+--evaluate then runs `phaseprof train --evaluate` (leave one fix kind out) and turns each
+held-out fix factor into a whole-program speedup S = W / (W - C + C/f), beside plain Amdahl
+(W / (W - C), the cost removed), and prints the median absolute percentage error per kind.
+--quick: two pairs, one rep each (for the test).
+"""
+import argparse
+import csv
+import io
+import math
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+PROGS = ["pair_io", "pair_alloc", "pair_wait", "pair_cpu"]
+COST_KIND = {"cpu": 0, "io": 1, "alloc": 2, "wait": 3}
+COST_FEATURE = {"cpu": "cpu_util", "io": "io_frac", "alloc": "alloc_frac", "wait": "wait_frac"}
+SKIP = {"pid", "ppid", "exe", "exec_gen", "window", "start_s", "end_s", "duration_s", "rss_bytes", "sig_samples"}
+F_MIN, F_MAX = 1.0, 100.0
+IGNORE = "fix_kind,pair,cost,speedup,w_slow_s,w_fixed_s,w_traced_s,c_traced_s,c_s"
+QUICK_PAIRS = "write_buf:0,pool:1"
+
+
+def wall(cmd):
+    t = time.monotonic()
+    r = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    w = time.monotonic() - t
+    if r.returncode != 0:
+        raise RuntimeError("%s: exit %d: %s" % (" ".join(cmd), r.returncode, r.stderr.strip()[-300:]))
+    return w
+
+
+def traced(pp, cmd, work):
+    """Records cmd; returns (features dict, per-window rows of the root process, traced wall)."""
+    tr = tempfile.mkdtemp(prefix="tr.", dir=work)
+    t = time.monotonic()
+    r = subprocess.run([pp, "record", "-o", tr, "--"] + cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    w = time.monotonic() - t
+    if r.returncode != 0:
+        raise RuntimeError("record %s: exit %d: %s" % (" ".join(cmd), r.returncode, r.stderr.strip()[-300:]))
+    ex = subprocess.run([pp, "export", "--format", "csv", tr], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    subprocess.run(["rm", "-rf", tr])
+    if ex.returncode != 0:
+        raise RuntimeError("export %s: %s" % (tr, ex.stderr.strip()[-300:]))
+    rows = list(csv.DictReader(io.StringIO(ex.stdout)))
+    if not rows:
+        raise RuntimeError("no windows in the trace of " + " ".join(cmd))
+    root = rows[0]["pid"]
+    return [r for r in rows if r["pid"] == root], w
+
+
+def run_means(rows, features):
+    """Window means over the run, weighted by window length (io_size_mean by read/write calls)."""
+    acc = {f: 0.0 for f in features}
+    present = {f: False for f in features}
+    wsum = calls = size_acc = 0.0
+    for r in rows:
+        w = float(r["end_s"]) - float(r["start_s"])
+        if w <= 0:
+            continue
+        wsum += w
+        for f in features:
+            v = r.get(f, "")
+            if v == "":
+                continue
+            present[f] = True
+            if f == "io_size_mean":
+                c = float(r.get("rw_calls_ps") or 0) * w
+                calls += c
+                size_acc += float(v) * c
+            else:
+                acc[f] += float(v) * w
+    out = {}
+    for f in features:
+        if not present[f] or wsum == 0:
+            out[f] = None
+        elif f == "io_size_mean":
+            out[f] = size_acc / calls if calls else 0.0
+        else:
+            out[f] = acc[f] / wsum
+    return out, wsum
+
+
+def thread_seconds(rows, feat):
+    """Sum of frac * width over the windows, and the same shared over each window's live threads
+    (a window's frac is capped at its live threads: no thread spends more than all its time)."""
+    ts = crit = 0.0
+    for r in rows:
+        w = float(r["end_s"]) - float(r["start_s"])
+        th = max(1.0, float(r.get("threads") or 1))
+        v = min(float(r.get(feat) or 0), th)
+        ts += v * w
+        crit += v * w / th
+    return ts, crit
+
+
+def measure_pair(path, kind, setting, args, work):
+    base = [path, "--kind", kind, "--setting", str(setting), "--dir", work, "--scale", str(args.scale)]
+    slow, fixd = [], []
+    for _ in range(args.reps):             # alternating, so a burst of load hits both alike
+        slow.append(wall(base + ["--variant", "slow"]))
+        fixd.append(wall(base + ["--variant", "fixed"]))
+    return statistics.median(slow), statistics.median(fixd), base + ["--variant", "slow"]
+
+
+def calibrate(pp, build, args, work):
+    """The recorder's own cost per call: (k_in, k_all, t_call, calls) for io and alloc, seconds.
+    Fastest of 5 runs for the wall times (the fixed work's true time: load only adds), medians
+    for the traced cost."""
+    out = {}
+    for prog, kind, cost, feat in (("pair_io", "calib_io", "io", "io_frac"), ("pair_alloc", "calib_alloc", "alloc", "alloc_frac")):
+        path = os.path.join(build, "workloads", prog)
+        base = [path, "--kind", kind, "--setting", "0", "--dir", work, "--scale", "0.5"]
+        plain, plain0, tr, tr0, cost_s, cost0, ncalls = [], [], [], [], [], [], []
+        for _ in range(5):
+            plain.append(wall(base + ["--variant", "slow"]))
+            plain0.append(wall(base + ["--variant", "fixed"]))
+            rows, w = traced(pp, base + ["--variant", "slow"], work)
+            tr.append(w)
+            cost_s.append(thread_seconds(rows, feat)[0])
+            rate = "io_calls_ps" if cost == "io" else "alloc_calls_ps"
+            ncalls.append(sum(float(r[rate] or 0) * (float(r["end_s"]) - float(r["start_s"])) for r in rows))
+            rows0, w0 = traced(pp, base + ["--variant", "fixed"], work)
+            tr0.append(w0)
+            cost0.append(thread_seconds(rows0, feat)[0])
+        n = statistics.median(ncalls)
+        t_call = (min(plain) - min(plain0)) / n
+        k_in = (statistics.median(cost_s) - statistics.median(cost0)) / n - t_call
+        k_all = (min(tr) - min(tr0)) / n - t_call
+        out[cost] = (k_in, k_all, t_call, n)
+        print("calibration %s: %.0f calls, %.1f ns a call uninstrumented; recorder +%.1f ns inside the timed call, +%.1f ns in all"
+              % (cost, n, t_call * 1e9, k_in * 1e9, k_all * 1e9), file=sys.stderr)
+    return out
+
+
+def fix_factor(c, dw):
+    if dw <= 0:
+        return F_MIN
+    if c - dw <= c / F_MAX:
+        return F_MAX
+    return min(F_MAX, max(F_MIN, c / (c - dw)))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--build", default="build")
+    ap.add_argument("--out", default="models/speedup_data.csv")
+    ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--scale", type=float, default=1.0)
+    ap.add_argument("--pairs", default="", help="only these KIND:SETTING, comma-separated")
+    ap.add_argument("--quick", action="store_true", help="two pairs, one rep (%s)" % QUICK_PAIRS)
+    ap.add_argument("--work", default=None)
+    ap.add_argument("--evaluate", action="store_true", help="leave-one-kind-out evaluation of the CSV (no runs)")
+    ap.add_argument("--eval-out", default=None)
+    ap.add_argument("--seed", default="1")
+    args = ap.parse_args()
+    pp = os.path.join(args.build, "phaseprof")
+    if args.evaluate:
+        return evaluate(pp, args)
+    if args.quick:
+        args.pairs = args.pairs or QUICK_PAIRS
+        args.reps = 1
+    work = args.work or tempfile.mkdtemp(prefix="pairs_suite.")
+    os.makedirs(work, exist_ok=True)
+    only = set(p for p in args.pairs.split(",") if p)
+    jobs = []
+    for prog in PROGS:
+        path = os.path.join(args.build, "workloads", prog)
+        lst = subprocess.run([path, "--list"], stdout=subprocess.PIPE, text=True, check=True).stdout
+        for line in lst.splitlines():
+            kind, cost, n = line.split()
+            if cost not in COST_KIND:
+                continue
+            for s in range(int(n)):
+                if only and "%s:%d" % (kind, s) not in only:
+                    continue
+                jobs.append((prog, path, kind, cost, s))
+    cal = calibrate(pp, args.build, args, work)
+    features = None
+    out_rows = []
+    for i, (prog, path, kind, cost, s) in enumerate(jobs):
+        print("[%d/%d] %s:%d" % (i + 1, len(jobs), kind, s), end="", file=sys.stderr, flush=True)
+        w_slow, w_fixed, slow_cmd = measure_pair(path, kind, s, args, work)
+        rows, w_tr = traced(pp, slow_cmd, work)
+        if features is None:
+            features = [c for c in rows[0].keys() if c not in SKIP and not c.startswith("sig")]
+        means, w_win = run_means(rows, features)
+        _, c_tr = thread_seconds(rows, COST_FEATURE[cost])
+        th = max(1.0, means.get("threads") or 1.0)
+        io_calls = (means.get("io_calls_ps") or 0) * w_win / th
+        al_calls = (means.get("alloc_calls_ps") or 0) * w_win / th
+        if cost == "io":
+            c = c_tr - io_calls * cal["io"][0]
+        elif cost == "alloc":
+            c = c_tr - al_calls * cal["alloc"][0]
+        elif cost == "cpu":
+            c = c_tr - io_calls * cal["io"][1] - al_calls * cal["alloc"][1]
+        else:
+            c = c_tr
+        # the cost's share of the run, both net of the recorder's own time, then in the
+        # uninstrumented run's seconds (the report applies the share to its own wall time)
+        w_net = max(w_win - io_calls * cal["io"][1] - al_calls * cal["alloc"][1], 1e-9)
+        share = min(max(c, 0.0) / w_net, 1.0)
+        c = share * w_slow
+        dw = w_slow - w_fixed
+        f = fix_factor(c, dw)
+        sp = w_slow / w_fixed
+        print("  S %.2fx  W %.3f/%.3f s  share %.3f  C %.3f s (traced %.3f of %.3f)  f %.2f" % (sp, w_slow, w_fixed, share, c, c_tr, w_win, f), file=sys.stderr)
+        feat = ["" if means[x] is None else "%.6g" % means[x] for x in features]
+        out_rows.append(["%s:%d" % (kind, s), kind, "sw", kind, "%s:%d" % (kind, s), cost, "%.4f" % sp,
+                         "%.4f" % w_slow, "%.4f" % w_fixed, "%.4f" % w_tr, "%.4f" % c_tr, "%.4f" % c,
+                         "%.4f" % f, str(COST_KIND[cost])] + feat)
+    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
+    with open(args.out, "w", newline="") as fo:
+        fo.write("# paired fix workloads (tests/workloads/pairs_suite.py --reps %d --scale %g)\n" % (args.reps, args.scale))
+        for cost, (k_in, k_all, t_call, n) in sorted(cal.items()):
+            fo.write("# recorder cost per %s call: %.1f ns inside the timed call, %.1f ns in all (call itself %.1f ns)\n"
+                     % (cost, k_in * 1e9, k_all * 1e9, t_call * 1e9))
+        w = csv.writer(fo, lineterminator="\n")
+        w.writerow(["workload", "group", "counter_set", "fix_kind", "pair", "cost", "speedup", "w_slow_s", "w_fixed_s",
+                    "w_traced_s", "c_traced_s", "c_s", "fix_factor", "cost_kind"] + (features or []))
+        w.writerows(out_rows)
+    print("%d pairs -> %s" % (len(out_rows), args.out), file=sys.stderr)
+    if not args.work:
+        subprocess.run(["rm", "-rf", work])
+    return 0
+
+
+def read_data(path):
+    """The CSV's rows, each with its file line (as phaseprof train counts them)."""
+    rows, header = [], None
+    with open(path) as f:
+        for lineno, line in enumerate(f, 1):
+            if line.startswith("#") or not line.strip():
+                continue
+            cells = next(csv.reader([line]))
+            if header is None:
+                header = cells
+                continue
+            d = dict(zip(header, cells))
+            d["_line"] = lineno
+            rows.append(d)
+    return rows
+
+
+def speedup(w, c, f):
+    rest = w - c + (c / f if f != math.inf else 0.0)
+    return w / rest if rest > 0 else math.inf
+
+
+def ape(pred, true):
+    return abs(pred - true) / true if pred != math.inf else math.inf
+
+
+def med(v):
+    return statistics.median(v) if v else float("nan")
+
+
+def pct(x):
+    return "inf" if x == math.inf else "%.1f%%" % (100 * x)
+
+
+def evaluate(pp, args):
+    data = read_data(args.out)
+    by_line = {r["_line"]: r for r in data}
+    fd, pred_path = tempfile.mkstemp(suffix=".csv")
+    os.close(fd)
+    cmd = [pp, "train", "--task", "regress", "--data", args.out, "--label", "fix_factor", "--ignore", IGNORE,
+           "--seed", args.seed, "--evaluate", "--predictions", pred_path, "-q"]
+    r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    if r.returncode != 0:
+        print(r.stderr, file=sys.stderr)
+        return 1
+    with open(pred_path) as f:
+        preds = list(csv.DictReader(f))
+    os.unlink(pred_path)
+    kinds = {}
+    for p in preds:
+        d = by_line[int(p["line"])]
+        w, c, s = float(d["w_slow_s"]), float(d["c_s"]), float(d["speedup"])
+        f_pred = float(p["predicted"])
+        k = kinds.setdefault(d["group"], {"cost": d["cost"], "forest": [], "amdahl": [], "rows": []})
+        e_f = ape(speedup(w, c, f_pred), s)
+        e_a = ape(speedup(w, c, math.inf), s)
+        k["forest"].append(e_f)
+        k["amdahl"].append(e_a)
+        k["rows"].append((d["pair"], s, speedup(w, c, f_pred), speedup(w, c, math.inf), float(d["fix_factor"]), f_pred))
+    out = io.StringIO()
+    out.write("Speedup regressor: leave-one-kind-out (each fix kind predicted by a forest that never saw it)\n")
+    out.write("command: python3 tests/workloads/pairs_suite.py --evaluate --out %s  (runs: %s)\n\n" % (args.out, " ".join(cmd[:-4])))
+    out.write("  %-13s %-5s %4s  %10s  %10s  %s\n" % ("fix kind", "cost", "rows", "forest", "Amdahl", "measured speedups"))
+    allf, alla = [], []
+    for name in sorted(kinds):
+        k = kinds[name]
+        allf += k["forest"]
+        alla += k["amdahl"]
+        sps = sorted(x[1] for x in k["rows"])
+        out.write("  %-13s %-5s %4d  %10s  %10s  %.2fx .. %.2fx\n" % (name, k["cost"], len(k["rows"]), pct(med(k["forest"])),
+                                                                  pct(med(k["amdahl"])), sps[0], sps[-1]))
+    mf, ma = med(allf), med(alla)
+    out.write("  %-13s %-5s %4d  %10s  %10s\n" % ("all", "", len(allf), pct(mf), pct(ma)))
+    out.write("\n(median absolute percentage error of the predicted whole-program speedup S = W / (W - C + C/f)\n"
+              " against the measured one; Amdahl: the cost removed entirely, S = W / (W - C))\n")
+    out.write("target: median APE <= 15%%: %s\n" % ("MET" if mf <= 0.15 else "MISSED (%s)" % pct(mf)))
+    out.write("\nper pair: measured S, forest S, Amdahl S, measured f, predicted f\n")
+    for name in sorted(kinds):
+        for pair, s, sf, sa, f, fp in kinds[name]["rows"]:
+            out.write("  %-16s %7.2fx %7.2fx %8s %7.2f %7.2f\n" % (pair, s, sf, "inf" if sa == math.inf else "%.2fx" % sa, f, fp))
+    sys.stdout.write(out.getvalue())
+    if args.eval_out:
+        with open(args.eval_out, "w") as f:
+            f.write(out.getvalue())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
