@@ -88,6 +88,9 @@ void pp_speedups(pp_analysis *a)
         size_t nt = 0;
         pp_thread_stats *ts = pp_windows_threads_in(pr->t, p->start_ns + a->t0, p->end_ns + a->t0, &nt);
         for (int c = 0; c < PP_COSTS; c++) {
+            /* no cost takes more thread-seconds than the threads were alive (a measurement
+             * overstated by the recorder's own clock reads must not make a bound unbounded) */
+            if (thr > 0 && p->cost_frac[c] > thr) p->cost_frac[c] = thr;
             p->cost_s[c] = p->cost_frac[c] * D;
             double saved = fmin(p->cost_s[c], D);
             if (nt) {
@@ -95,7 +98,7 @@ void pp_speedups(pp_analysis *a)
                 for (size_t k = 0; k < nt; k++) {
                     double tc[PP_COSTS];
                     thread_costs(&ts[k], tc);
-                    longest = fmax(longest, ts[k].live_ns / 1e9 - tc[c]);
+                    longest = fmax(longest, ts[k].live_ns / 1e9 - fmin(tc[c], ts[k].live_ns / 1e9));
                 }
                 saved = fmin(saved, fmax(0, D - longest));
             }
