@@ -12,9 +12,12 @@
  *  - Wall time saved C_wall: thread-seconds spread over N threads running side by side do not
  *    shorten the phase by their sum.  With every thread's figures over the phase
  *    (pp_windows_threads_in), a phase cannot end before its longest thread does, so after the fix
- *    it lasts at least max_i (live_i - c_i) and C_wall = min(C, D - max_i (live_i - c_i)).  A thread
- *    idling (waiting) beside a busy one therefore saves nothing: the busy thread is the critical
- *    path.  Without per-thread figures C_wall = min(C, D).
+ *    it lasts at least max_i r_i, r_i = live_i - c_i - b_i, where b_i is the thread's time blocked
+ *    in waits when the cost is not wait itself (a blocked thread waits for another's work and
+ *    shrinks with it: it is not a path of its own); C_wall = min(C, D - max_i r_i).  So a thread
+ *    idling (waiting) beside a busy one saves nothing when its wait is removed — the busy thread
+ *    is the critical path — while the busy thread's CPU time counts in full.  Without per-thread
+ *    figures C_wall = min(C, D).
  *  - Whole program (the root process, wall time W): upper bound W / (W - C_wall).  With a fix
  *    factor f (the cost gets f times faster) predicted by the regressor: W / (W - C_wall +
  *    C_wall / f), and the interval from the 10th and 90th percentiles of the trees' f.
@@ -98,7 +101,9 @@ void pp_speedups(pp_analysis *a)
                 for (size_t k = 0; k < nt; k++) {
                     double tc[PP_COSTS];
                     thread_costs(&ts[k], tc);
-                    longest = fmax(longest, ts[k].live_ns / 1e9 - fmin(tc[c], ts[k].live_ns / 1e9));
+                    double live = ts[k].live_ns / 1e9;
+                    double r = live - fmin(tc[c], live) - (c == PP_COST_WAIT ? 0 : tc[PP_COST_WAIT]);
+                    longest = fmax(longest, r);
                 }
                 saved = fmin(saved, fmax(0, D - longest));
             }
