@@ -140,7 +140,8 @@ const char html_js[] =
     "    parseSeries(svg).forEach(function (s) {\n"
     "      if (!s.xs.length) return;\n"
     "      var i = nearest(s.xs, x), v = (s.y0 + s.h - s.ys[i]) / s.h * s.max;\n"
-    "      lines.push(seriesName[s.k] + ': ' + (s.k === 'rss' ? fmtBytes(v) : v.toFixed(2)));\n"
+    "      var top = s.ys[i] <= s.y0 + 0.05 && s.k !== 'rss';\n"
+    "      lines.push(seriesName[s.k] + ': ' + (top ? '\\u2265 ' : '') + (s.k === 'rss' ? fmtBytes(v) : v.toFixed(2)));\n"
     "    });\n"
     "    var lane = ev.target.closest ? ev.target.closest('g.lane') : null;\n"
     "    if (lane) {\n"
@@ -220,4 +221,5 @@ const char html_js[] =
     "    render([fg.t]);\n"
     "  }\n"
     "  document.querySelectorAll('div.flame').forEach(flame);\n"
+    "  document.documentElement.setAttribute('data-ready', '1');   /* the whole script ran (tests look for it) */\n"
     "})();\n";

@@ -51,6 +51,12 @@ void h_dur(pp_buf *b, double ns)
     else buf_printf(b, "%.0f ns", ns);
 }
 
+void h_sec(pp_buf *b, double ns)
+{
+    if (!isfinite(ns)) buf_puts(b, "n/a");
+    else buf_printf(b, ns < 100e9 ? "%.3f s" : "%.1f s", ns / 1e9);
+}
+
 void h_bytes(pp_buf *b, double v)
 {
     if (!isfinite(v)) { buf_puts(b, "n/a"); return; }

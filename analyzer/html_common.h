@@ -20,6 +20,8 @@ void h_num(pp_buf *b, double v);
 
 /* "1.234 s", "12.3 ms", "850 µs" */
 void h_dur(pp_buf *b, double ns);
+/* seconds from the run's start: "12.345 s" */
+void h_sec(pp_buf *b, double ns);
 /* "1.5 MiB" */
 void h_bytes(pp_buf *b, double v);
 /* "12.3 MB/s"-style rate with a unit ("B/s", "/s"); "–" for 0 or NAN */

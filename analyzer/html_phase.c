@@ -251,9 +251,9 @@ static void one_phase(pp_buf *b, const pp_analysis *a, const pp_aphase *ph, pp_t
     buf_printf(b, " <small>pid %u ", p->pid);
     h_esc(b, h_base(p->exe));
     buf_puts(b, ", ");
-    h_dur(b, (double)ph->start_ns);
+    h_sec(b, (double)ph->start_ns);
     buf_puts(b, " → ");
-    h_dur(b, (double)ph->end_ns);
+    h_sec(b, (double)ph->end_ns);
     buf_printf(b, ", %.1f%% of the run</small></h3>\n<div class=\"pgrid\"><div>", 100 * ph->share);
     phase_metrics(b, ph);
     buf_puts(b, "</div><div>");

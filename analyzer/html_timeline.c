@@ -170,9 +170,8 @@ static double lanes(pp_buf *b, const pp_analysis *a, const pp_aproc *p, double a
         if (l < nl) {
             const pp_thread_stats *th = &w->threads[order[l]];
             if (th->name) buf_printf(&name, "%s", th->name);
-            else buf_printf(&name, "thread");
+            else buf_puts(&name, th->tid == p->pid ? "main thread" : "thread");
             buf_printf(&name, " (%u)", th->tid);
-            if (th->tid == p->pid) buf_puts(&name, " main");
         } else buf_printf(&name, "%zu other threads", nth - nl);
         buf_printf(b, "<g class=\"lane\" data-n=\"");
         h_esc(b, name.data);
@@ -229,15 +228,20 @@ void html_timeline(pp_buf *b, const pp_analysis *a, size_t pi, double axis_ns)
         double tb = (double)((int64_t)(pp_windows_t1(w, i1 - 1) - a->t0));
         xs[i] = xof((ta + tb) / 2, axis_ns);
     }
-    double ymax = 0, rssmax = 0;
+    /* y scale: the largest value, but no higher than the live threads (no more threads can be
+     * busy than are alive; a window's estimate above that is clipped at the top, and the hover
+     * says so) */
+    double ymax = 0, rssmax = 0, thmax = 0;
     for (size_t i = 0; i < np; i++) {
         for (size_t s = 0; s < NSERIES; s++) {
             double v = vals[i * PP_WF_N + series[s].f];
             if (isfinite(v) && v > ymax) ymax = v;
         }
-        double r = vals[i * PP_WF_N + PP_WF_rss_bytes];
+        double r = vals[i * PP_WF_N + PP_WF_rss_bytes], th = vals[i * PP_WF_N + PP_WF_threads];
         if (isfinite(r) && r > rssmax) rssmax = r;
+        if (isfinite(th) && th > thmax) thmax = th;
     }
+    if (thmax > 0 && ymax > thmax * 1.05) ymax = thmax * 1.05;
     ymax = nice_ceil(ymax < 1 ? 1 : ymax);
     int has_rss = w->present[PP_WF_rss_bytes] && rssmax > 0;
 

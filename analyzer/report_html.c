@@ -280,9 +280,9 @@ static void phase_table(pp_buf *b, const pp_analysis *a, const unsigned char *de
         buf_printf(b, "</td><td class=\"l\">%u ", p->pid);
         put_exe(b, p, 1);
         buf_puts(b, "</td><td>");
-        h_dur(b, (double)ph->start_ns);
+        h_sec(b, (double)ph->start_ns);
         buf_puts(b, "</td><td>");
-        h_dur(b, (double)ph->end_ns);
+        h_sec(b, (double)ph->end_ns);
         buf_printf(b, "</td><td>%.1f%%</td><td class=\"l\">", 100 * ph->share);
         class_badge(b, ph);
         buf_puts(b, "</td><td>");
