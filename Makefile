@@ -25,7 +25,8 @@ PRELOAD_LIBS := -ldl -lpthread -lrt
 
 ANALYZER_SRC := $(filter-out analyzer/main.c,$(wildcard analyzer/*.c))
 ANALYZER_OBJ := $(ANALYZER_SRC:analyzer/%.c=$(B)/analyzer/%.o)
-ANALYZER_CFLAGS := $(CFLAGS_COMMON) $(SAN) -Ianalyzer -DPP_LIBDIR='"$(PREFIX)/lib/phaseprof"'
+ANALYZER_CFLAGS := $(CFLAGS_COMMON) $(SAN) -Ianalyzer -DPP_LIBDIR='"$(PREFIX)/lib/phaseprof"' \
+                   -DPP_MODELDIR='"$(PREFIX)/share/phaseprof/models"'
 ANALYZER_LIBS := -lcjson -ldw -lelf -lm
 
 UNIT_SRC  := $(wildcard tests/unit/*.c)
@@ -100,6 +101,8 @@ install: all
 	install -m 755 $(B)/phaseprof $(DESTDIR)$(PREFIX)/bin/phaseprof
 	install -m 644 $(B)/libphaseprof.so $(DESTDIR)$(PREFIX)/lib/phaseprof/libphaseprof.so
 	install -m 644 include/phaseprof/*.h include/phaseprof/events.def $(DESTDIR)$(PREFIX)/include/phaseprof/
+	install -d $(DESTDIR)$(PREFIX)/share/phaseprof/models
+	install -m 644 $(wildcard models/*.json) $(DESTDIR)$(PREFIX)/share/phaseprof/models/
 
 clean:
 	rm -rf $(B)
