@@ -169,3 +169,42 @@ assert r["phases"] and r["phases"][0]["speedup"]["io"]["upper_bound"] > 1   # th
 PY
 "$PP" report "$T/io" --models "$T/badmodels" >"$T/bad.txt" 2>&1 && grep -q 'models:.*no_such_feature' "$T/bad.txt" && pass report_classify.text_model_note || fail report_classify.text_model_note "$(head -8 "$T/bad.txt")"
 "$PP" report "$T/io" --models "$T/nowhere" >"$T/nd.txt" 2>&1 && grep -q 'models directory .*nowhere.* does not exist' "$T/nd.txt" && pass report_classify.no_models_dir || fail report_classify.no_models_dir "$(head -8 "$T/nd.txt")"
+
+# With a speedup regressor (the contract of models/speedup_regressor.json: window features plus
+# cost_kind 0 cpu, 1 io, 2 alloc, 3 wait; target the fix factor): predicted = W / (W - C + C/f)
+# and low <= predicted <= high <= the upper bound.  A toy regressor that says I/O gets 4x faster
+# and everything else 2x.
+mkdir -p "$T/regmodels"
+cp "$MODELS/classifier_sw.json" "$T/regmodels/"
+python3 - "$T/reg.csv" <<'PY'
+import sys
+with open(sys.argv[1], "w") as f:
+    f.write("workload,counter_set,io_frac,cost_kind,target\n")
+    for i in range(40):
+        k = i % 4
+        f.write(f"w{i},sw,{(i % 10) / 10},{k},{4 if k == 1 else 2}\n")
+PY
+if "$PP" train --data "$T/reg.csv" --out "$T/regmodels/speedup_regressor.json" --task regress --trees 20 -q >"$T/train.out" 2>&1; then
+    "$PP" report "$T/io" --models "$T/regmodels" --json "$T/reg.json" 2>"$T/reg.err"
+    "$PP" report "$T/io" --models "$T/regmodels" >"$T/reg.txt" 2>&1
+    python3 - "$T/reg.json" <<'PY' && pass report_classify.regressor_predicted || fail report_classify.regressor_predicted "$(cat "$T/reg.err")"
+import json, sys
+r = json.load(open(sys.argv[1]))
+W = r["summary"]["wall_ns"] / 1e9
+root = r["summary"]["root_pid"]
+p = max((p for p in r["phases"] if p["pid"] == root), key=lambda p: p["end_ns"] - p["start_ns"])
+s, c = p["speedup"]["io"], p["costs"]["io"]
+C, f = c["wall_s"], c["fix_factor"]
+assert 2 < f <= 4, f          # mostly 4 (the trees see cost_kind most of the time)
+want = W / (W - C + C / f)
+assert abs(s["predicted"] - want) < 1e-6 * want, (s, want)
+assert s["low"] <= s["predicted"] <= s["high"] <= s["upper_bound"], s
+assert r["summary"]["predicted_speedup"]["io"]["predicted"] is not None
+assert r["summary"]["models"]["regressor"].endswith("speedup_regressor.json")
+g = [x["gain"] for x in p["recommendations"] if x["cost"] == "io"]
+assert g and abs(g[0] - s["predicted"]) < 1e-9, (g, s)   # advice carries the predicted gain
+PY
+    grep -q 'predicted .*×' "$T/reg.txt" && ! grep -q 'io .*upper bound only' "$T/reg.txt" && pass report_classify.text_predicted || fail report_classify.text_predicted "$(grep -A5 '^Whole program' "$T/reg.txt")"
+else
+    fail report_classify.regressor_train "$(cat "$T/train.out")"
+fi
