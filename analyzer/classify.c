@@ -152,6 +152,21 @@ void pp_classify(pp_analysis *a, const char *models_dir)
         } else {
             p->cls = f->classes[best];
         }
+        /* A phase whose threads are off the CPU and in none of the calls we time (a shell in
+         * wait4, a read on a descriptor we do not see) is waiting, whatever the model says: it
+         * was never trained on such rows and its busy classes do not apply.  Measured, not
+         * guessed: the confidence is then the share of the live thread time spent off CPU. */
+        const double *m = p->seg->mean;
+        double thr = m[PP_WF_threads], off = m[PP_WF_offcpu_frac];
+        int wait = pp_forest_class_index(f, "wait");
+        if (wait >= 0 && thr > 0 && off >= 0.5 * thr && !(m[PP_WF_cpu_util] >= 0.1 * thr) &&
+            !(m[PP_WF_io_frac] >= 0.1 * thr) && !(m[PP_WF_alloc_frac] >= 0.1 * thr) && !(m[PP_WF_wait_frac] >= 0.1 * thr)) {
+            best = wait;
+            p->cls = f->classes[wait];
+            p->mixed_of[0] = p->mixed_of[1] = NULL;
+            p->class_note = "off_cpu_untraced";
+            p->confidence = fmin(1, off / thr);
+        }
         /* Software counters cannot tell a core busy computing from one stalled on memory: say
          * so rather than guess (a hardware model has a "memory" class of its own). */
         if (best == cpu && p->cls == f->classes[best] && !has_memory && !a->hw_counters) p->class_note = "compute_or_memory";

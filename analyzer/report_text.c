@@ -68,7 +68,10 @@ static void phase_class(const pp_analysis *a, const pp_aphase *p, FILE *out)
     else fprintf(out, "        class: %s (confidence %.2f)", p->cls, p->confidence);
     if (p->class_note && !strcmp(p->class_note, "compute_or_memory"))
         fprintf(out, " — compute_or_memory: without hardware counters compute-bound and memory-bound look alike");
-    if (p->ntop) {
+    else if (p->class_note && !strcmp(p->class_note, "off_cpu_untraced"))
+        fprintf(out, " — off_cpu_untraced: its threads are off the CPU in calls phaseprof does not time (waiting for children, for input, ...)");
+    else if (p->class_note) { fprintf(out, " — "); put_text(out, p->class_note); }
+    if (p->ntop && !(p->class_note && !strcmp(p->class_note, "off_cpu_untraced"))) {
         fprintf(out, "; driven by ");
         for (size_t k = 0; k < p->ntop; k++) fprintf(out, "%s%s", k ? ", " : "", p->top_feat[k]);
     }

@@ -149,6 +149,20 @@ grep -q 'class: io (confidence' "$T/io.txt" && grep -q 'advice: \[io\]' "$T/io.t
 grep -q 'compute_or_memory' "$T/cpu.txt" && pass report_classify.text_compute_or_memory || fail report_classify.text_compute_or_memory "$(grep 'class:' "$T/cpu.txt")"
 grep -Eq 'recorder overhead: ([0-9.]+ ms \([0-9.]+% of CPU\)|not measured)' "$T/io.txt" && pass report_classify.text_overhead || fail report_classify.text_overhead "$(head -8 "$T/io.txt")"
 
+# A shell waiting for its child (wait4 is not timed): its phase is off the CPU in calls we do not
+# see, so it is wait/off_cpu_untraced, not whatever busy class the model would pick; the child's
+# sleep is an ordinary (timed) wait.
+"$PP" record -o "$T/sh" -- sh -c 'sleep 1.2; true' >/dev/null 2>"$T/sh.rec" && "$PP" report "$T/sh" --models "$MODELS" --json "$T/sh.json" 2>/dev/null
+python3 - "$T/sh.json" <<'PY' && pass report_classify.off_cpu_untraced || fail report_classify.off_cpu_untraced "see above"
+import json, sys
+r = json.load(open(sys.argv[1]))
+root = r["summary"]["root_pid"]
+rp = max((p for p in r["phases"] if p["pid"] == root), key=lambda p: p["end_ns"] - p["start_ns"])
+cp = max((p for p in r["phases"] if p["pid"] != root), key=lambda p: p["end_ns"] - p["start_ns"])
+assert rp["class"] == "wait" and rp["class_note"] == "off_cpu_untraced" and rp["confidence"] > 0.5, rp
+assert cp["class"] == "wait" and cp["class_note"] is None and cp["metrics"]["wait_sleep_frac"] > 0.5, cp
+PY
+
 # A model that needs a feature this trace does not have: a note naming it, no class, exit 0.
 mkdir -p "$T/badmodels"
 python3 - "$MODELS/classifier_sw.json" "$T/badmodels/classifier_sw.json" <<'PY'
