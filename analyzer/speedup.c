@@ -88,8 +88,10 @@ void pp_speedups(pp_analysis *a)
         p->cost_frac[PP_COST_ALLOC] = al;
         p->cost_frac[PP_COST_WAIT] = wt;
         p->cost_frac[PP_COST_CPU] = fmax(0, cpu - al - io_on);
+        /* One thread at a time needs no per-thread pass: then r = live - c - b <= D - c, so the
+         * rule gives min(C, D) anyway (and a pass over the SAMPLEs per phase is the costly part). */
         size_t nt = 0;
-        pp_thread_stats *ts = pp_windows_threads_in(pr->t, p->start_ns + a->t0, p->end_ns + a->t0, &nt);
+        pp_thread_stats *ts = thr > 1.01 ? pp_windows_threads_in(pr->t, p->start_ns + a->t0, p->end_ns + a->t0, &nt) : NULL;
         for (int c = 0; c < PP_COSTS; c++) {
             /* no cost takes more thread-seconds than the threads were alive (a measurement
              * overstated by the recorder's own clock reads must not make a bound unbounded) */
