@@ -14,7 +14,7 @@
 #include "html_common.h"
 
 #define FG_MIN 0.002
-#define FG_NODES 3000
+#define FG_NODES 1500
 #define FG_DEPTH 80
 #define TOP_ROWS 10
 

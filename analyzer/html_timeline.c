@@ -101,9 +101,12 @@ static void sample_sums(const pp_rec *r, double *v)
 }
 
 static const pp_thread_stats *rank_src;
+static uint32_t rank_pid;
+/* Busiest first, but the main thread always gets a lane. */
 static int by_busy(const void *x, const void *y)
 {
     const pp_thread_stats *a = &rank_src[*(const size_t *)x], *b = &rank_src[*(const size_t *)y];
+    if ((a->tid == rank_pid) != (b->tid == rank_pid)) return a->tid == rank_pid ? -1 : 1;
     double ba = a->cpu_ns + a->io_ns[0] + a->io_ns[1] + a->io_ns[2] + a->io_ns[3] + a->alloc_ns;
     double bb = b->cpu_ns + b->io_ns[0] + b->io_ns[1] + b->io_ns[2] + b->io_ns[3] + b->alloc_ns;
     if (ba != bb) return ba < bb ? 1 : -1;
@@ -124,6 +127,7 @@ static double lanes(pp_buf *b, const pp_analysis *a, const pp_aproc *p, double a
     size_t *order = xmalloc(nth * sizeof *order);
     for (size_t i = 0; i < nth; i++) order[i] = i;
     rank_src = w->threads;
+    rank_pid = p->pid;
     qsort(order, nth, sizeof *order, by_busy);
     size_t nl = nth > TL_LANES ? TL_LANES : nth;
     qsort(order, nl, sizeof *order, by_index);          /* shown in tid order */
