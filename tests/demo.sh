@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `make demo`: records the bundled demo program (tests/progs/demo.c) with `phaseprof record`,
-# then shows what phaseprof makes of it.  Output in build/demo/.
+# then shows what phaseprof makes of it: the terminal summary, and the HTML report (one
+# self-contained file to open in any browser).  Output in build/demo/.
 set -u
 B=${1:-build}
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -15,6 +16,10 @@ echo "== phaseprof info $out/data"
 echo
 echo "== phaseprof report $out/data"
 "$B/phaseprof" report "$out/data" || exit 1
-if "$B/phaseprof" report --help 2>&1 | grep -q -- '--html'; then
-    "$B/phaseprof" report "$out/data" --html "$out/report.html" >/dev/null && echo "HTML report: $root/$out/report.html"
-fi
+echo
+echo "== phaseprof report $out/data --html $out/report.html"
+"$B/phaseprof" report "$out/data" --html "$out/report.html" 2>/dev/null || exit 1
+html=$(cd "$out" && pwd)/report.html
+echo
+echo "HTML report: $html"
+echo "  open it in a browser (file://$html); it needs no network."
