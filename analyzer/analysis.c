@@ -132,6 +132,7 @@ pp_analysis *pp_analyze(pp_set *set, const pp_analysis_opts *o, char *err, size_
         if (h && h->pid.u == rh->pid.u && trace_end(set->traces[i]) > root_end) root_end = trace_end(set->traces[i]);
     }
     a->wall_ns = (double)(root_end - a->t0);
+    a->wall_net_ns = a->wall_ns;     /* speedup.c takes the recorder's own time out */
 
     /* Every trace: completeness, the recorder's cost; windows and phases for the selected ones. */
     a->procs = xcalloc(set->n, sizeof *a->procs);

@@ -99,6 +99,8 @@ typedef struct pp_analysis {
     size_t root;                   /* index of the root trace in set */
     uint64_t t0;                   /* root HEADER.start_mono_ns */
     double wall_ns;                /* root process's wall time */
+    double wall_net_ns;            /* wall_ns less the recorder's own time in the root (its FOOTER
+                                    * self_ns over its live threads): the W of the speedups */
     pp_aproc *procs;
     size_t nproc;
     pp_aphase *phases;

@@ -171,6 +171,7 @@ int phases_dump_analysis(const pp_analysis *a, FILE *out)
     cJSON *sum = cJSON_AddObjectToObject(doc, "summary");
     cJSON_AddNumberToObject(sum, "root_pid", (double)rh->pid.u);
     cJSON_AddNumberToObject(sum, "wall_ns", a->wall_ns);
+    cJSON_AddNumberToObject(sum, "wall_net_ns", a->wall_net_ns);
     if (a->classifier) {
         cJSON *cs = cJSON_AddObjectToObject(sum, "class_time_share");
         for (size_t c = 0; c < a->nclass; c++) cJSON_AddItemToObject(cs, a->class_names[c], num_or_null(a->class_share[c]));

@@ -39,7 +39,7 @@ static double amdahl(double W, double saved)
 }
 
 /* Costs of one thread over the phase, by the same rules as the phase's metrics. */
-static void thread_costs(const pp_thread_stats *t, double c[PP_COSTS])
+static void thread_costs(const pp_thread_stats *t, double preempt, double c[PP_COSTS])
 {
     double io = 0, wait = 0;
     for (int o = 0; o < PP_OPS; o++) io += t->io_ns[o];
@@ -49,7 +49,7 @@ static void thread_costs(const pp_thread_stats *t, double c[PP_COSTS])
     c[PP_COST_IO] = io;
     c[PP_COST_ALLOC] = t->alloc_ns;
     c[PP_COST_WAIT] = wait;
-    c[PP_COST_CPU] = fmax(0, t->cpu_ns - t->alloc_ns - io_on);
+    c[PP_COST_CPU] = fmax(0, t->cpu_ns - t->alloc_ns - io_on) + preempt * fmax(0, off - io);
     for (int k = 0; k < PP_COSTS; k++) c[k] /= 1e9;
 }
 
@@ -57,7 +57,19 @@ static double z(double v) { return isfinite(v) ? v : 0; }
 
 void pp_speedups(pp_analysis *a)
 {
+    /* W net of the recorder's own time in the root process (FOOTER self_ns, spread over its
+     * live threads): the costs are compared with the run as it would be without us.  The
+     * bounds hold either way; this keeps predictions from crediting a fix with our overhead. */
     double W = a->wall_ns / 1e9;
+    for (size_t i = 0; i < a->nproc; i++) {
+        const pp_aproc *pr = &a->procs[i];
+        if (pr->t != a->set->traces[a->root] || !isfinite(pr->self_ns) || !pr->w || !(W > 0)) continue;
+        double live = 0;
+        for (size_t k = 0; k < pr->w->nthreads; k++) live += pr->w->threads[k].live_ns / 1e9;
+        double net = W - pr->self_ns / 1e9 / fmax(1, live / W);
+        if (net > 0.5 * W) W = net;
+    }
+    a->wall_net_ns = W * 1e9;
     uint32_t root_pid = (uint32_t)pp_trace_header(a->set->traces[a->root])->pid.u;
     const pp_forest *rg = a->regressor;
     uint32_t *map = NULL;
@@ -84,10 +96,17 @@ void pp_speedups(pp_analysis *a)
         double thr = z(m[PP_WF_threads]), cpu = z(m[PP_WF_cpu_util]), io = z(m[PP_WF_io_frac]);
         double al = z(m[PP_WF_alloc_frac]), wt = z(m[PP_WF_wait_frac]);
         double io_on = fmax(0, io - fmax(0, thr - cpu - wt));
+        /* Runnable but preempted (a loaded machine) is CPU demand too: removing the work removes
+         * that wait.  Off-CPU time outside I/O and waits is split by the context switches:
+         * involuntary ones (preemption) over all; voluntary ones are blocking in calls we do not
+         * time (a shell in wait4), which is no CPU cost.  0 without the rusage counters. */
+        double iv = m[PP_WF_ivcsw_ps], vo = m[PP_WF_vcsw_ps];
+        double preempt = isfinite(iv) && isfinite(vo) && iv + vo > 0 ? iv / (iv + vo) : 0;
+        double untimed_off = fmax(0, thr - cpu - io - wt);
         p->cost_frac[PP_COST_IO] = io;
         p->cost_frac[PP_COST_ALLOC] = al;
         p->cost_frac[PP_COST_WAIT] = wt;
-        p->cost_frac[PP_COST_CPU] = fmax(0, cpu - al - io_on);
+        p->cost_frac[PP_COST_CPU] = fmax(0, cpu - al - io_on) + preempt * untimed_off;
         /* One thread at a time needs no per-thread pass: then r = live - c - b <= D - c, so the
          * rule gives min(C, D) anyway (and a pass over the SAMPLEs per phase is the costly part). */
         size_t nt = 0;
@@ -102,7 +121,7 @@ void pp_speedups(pp_analysis *a)
                 double longest = 0;
                 for (size_t k = 0; k < nt; k++) {
                     double tc[PP_COSTS];
-                    thread_costs(&ts[k], tc);
+                    thread_costs(&ts[k], preempt, tc);
                     double live = ts[k].live_ns / 1e9;
                     double r = live - fmin(tc[c], live) - (c == PP_COST_WAIT ? 0 : tc[PP_COST_WAIT]);
                     longest = fmax(longest, r);
