@@ -326,7 +326,7 @@ static void advise_alloc(pp_aphase *p, const ptally *pt, double D, pp_buf *b)
     char *facts = fmt(b, "%s allocation calls of %s mean, %.2f s in the allocator (%.0f%% of the phase)", nc, sz,
                       p->cost_s[PP_COST_ALLOC], D > 0 ? 100 * p->cost_s[PP_COST_ALLOC] / D : 0);
     const char *finding, *advice;
-    if (isfinite(mean) && mean >= 128 * 1024) {
+    if (isfinite(mean) && mean >= 64 * 1024) {
         finding = "large blocks allocated and freed again: each is mapped and unmapped by the kernel";
         advice = "reuse the buffers (allocate once, keep them), or raise M_MMAP_THRESHOLD";
     } else if (p->nthreads >= 1.5) {

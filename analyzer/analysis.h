@@ -144,6 +144,9 @@ void pp_classify(pp_analysis *a, const char *models_dir);
 void pp_models_dir(const char *opt, char *out, size_t cap);
 /* speedup.c: cost_s, cost_wall_s, speedup[] per phase, the summary. */
 void pp_speedups(pp_analysis *a);
+/* Of a phase's off-CPU time outside I/O and waits (metrics m), the share that is preemption
+ * (runnable, not running): involuntary / all context switches; 0 without the counters. */
+double pp_preempt_share(const double *m);
 /* advice.c: recommendations per phase from the trace's events and stacks. */
 void pp_advise(pp_analysis *a);
 

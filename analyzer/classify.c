@@ -153,11 +153,14 @@ void pp_classify(pp_analysis *a, const char *models_dir)
             p->cls = f->classes[best];
         }
         /* A phase whose threads are off the CPU and in none of the calls we time (a shell in
-         * wait4, a read on a descriptor we do not see) is waiting, whatever the model says: it
+         * wait4, a read on a descriptor we do not see), blocked rather than preempted (voluntary
+         * context switches), is waiting, whatever the model says: it
          * was never trained on such rows and its busy classes do not apply.  Measured, not
          * guessed: the confidence is then the share of the live thread time spent off CPU. */
         const double *m = p->seg->mean;
-        double thr = m[PP_WF_threads], off = m[PP_WF_offcpu_frac];
+        double thr = m[PP_WF_threads];
+        /* off-CPU time not in waits, less what preemption explains (a loaded machine) */
+        double off = fmax(0, m[PP_WF_offcpu_frac] - (isfinite(m[PP_WF_wait_frac]) ? m[PP_WF_wait_frac] : 0)) * (1 - pp_preempt_share(m));
         int wait = pp_forest_class_index(f, "wait");
         if (wait >= 0 && thr > 0 && off >= 0.5 * thr && !(m[PP_WF_cpu_util] >= 0.1 * thr) &&
             !(m[PP_WF_io_frac] >= 0.1 * thr) && !(m[PP_WF_alloc_frac] >= 0.1 * thr) && !(m[PP_WF_wait_frac] >= 0.1 * thr)) {

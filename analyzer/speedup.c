@@ -53,6 +53,12 @@ static void thread_costs(const pp_thread_stats *t, double preempt, double c[PP_C
     for (int k = 0; k < PP_COSTS; k++) c[k] /= 1e9;
 }
 
+double pp_preempt_share(const double *m)
+{
+    double iv = m[PP_WF_ivcsw_ps], vo = m[PP_WF_vcsw_ps];
+    return isfinite(iv) && isfinite(vo) && iv + vo > 0 ? iv / (iv + vo) : 0;
+}
+
 static double z(double v) { return isfinite(v) ? v : 0; }
 
 void pp_speedups(pp_analysis *a)
@@ -100,8 +106,7 @@ void pp_speedups(pp_analysis *a)
          * that wait.  Off-CPU time outside I/O and waits is split by the context switches:
          * involuntary ones (preemption) over all; voluntary ones are blocking in calls we do not
          * time (a shell in wait4), which is no CPU cost.  0 without the rusage counters. */
-        double iv = m[PP_WF_ivcsw_ps], vo = m[PP_WF_vcsw_ps];
-        double preempt = isfinite(iv) && isfinite(vo) && iv + vo > 0 ? iv / (iv + vo) : 0;
+        double preempt = pp_preempt_share(m);
         double untimed_off = fmax(0, thr - cpu - io - wt);
         p->cost_frac[PP_COST_IO] = io;
         p->cost_frac[PP_COST_ALLOC] = al;
