@@ -262,9 +262,11 @@ void html_timeline(pp_buf *b, const pp_analysis *a, size_t pi, double axis_ns)
         double xa = xof((double)ph->start_ns, axis_ns), xb = xof((double)ph->end_ns, axis_ns);
         double wd = xb - xa > 0.5 ? xb - xa : 0.5;
         const char *col = h_class_color(ph->cls, ph->type);
+        /* a white edge at each start, so two phases of one class still read as two */
         buf_printf(b, "<g class=\"band\" data-p=\"%d\"><rect x=\"%.1f\" y=\"0\" width=\"%.1f\" height=\"%.0f\" fill=\"%s\" fill-opacity=\".13\"/>"
-                      "<rect x=\"%.1f\" y=\"0\" width=\"%.1f\" height=\"%.0f\" fill=\"%s\"/>",
-                   ph->id, xa, wd, height - 20, col, xa, wd, TL_STRIP, col);
+                      "<rect x=\"%.1f\" y=\"0\" width=\"%.1f\" height=\"%.0f\" fill=\"%s\"/>"
+                      "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"0\" y2=\"%.0f\" class=\"edge\"/>",
+                   ph->id, xa, wd, height - 20, col, xa, wd, TL_STRIP, col, xa, xa, TL_STRIP);
         if (wd > 34) {
             buf_printf(b, "<text x=\"%.1f\" y=\"12\" class=\"bl\">#%d ", xa + 3, ph->id);
             if (ph->cls) h_esc(b, ph->cls); else buf_printf(b, "type %c", 'A' + ph->type % 26);

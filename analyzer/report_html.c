@@ -198,6 +198,21 @@ static void summary(pp_buf *b, const pp_analysis *a)
         h_factor(b, g);
         buf_puts(b, "</b> faster.");
     }
+    const pp_advice *top = NULL;
+    const pp_aphase *top_ph = NULL;
+    for (size_t i = 0; i < a->nphase; i++)
+        for (size_t k = 0; k < a->phases[i].nadvice; k++) {
+            const pp_advice *ad = &a->phases[i].advice[k];
+            if (!top || (isfinite(ad->gain) && !(ad->gain <= top->gain))) { top = ad; top_ph = &a->phases[i]; }
+        }
+    if (top) {
+        buf_printf(b, "<br/>First thing to try (<a href=\"#phase-%d\">phase #%d</a>, ", top_ph->id, top_ph->id);
+        h_factor(b, top->gain);
+        buf_puts(b, " for the whole program): <b>");
+        h_esc(b, top->advice);
+        buf_puts(b, "</b>");
+        if (top->where) { buf_puts(b, " <small>at "); h_esc(b, top->where); buf_puts(b, "</small>"); }
+    }
     buf_puts(b, "</div>\n");
     if (!a->classifier) {
         buf_puts(b, "<div class=\"note\"><b>Not classified:</b> ");
@@ -265,7 +280,10 @@ static void timeline(pp_buf *b, const pp_analysis *a)
 
 static void phase_table(pp_buf *b, const pp_analysis *a, const unsigned char *detail)
 {
-    buf_puts(b, "<h2 id=\"phases\">Phases</h2>\n<table class=\"t\" id=\"phase-table\"><tr><th>#</th><th class=\"l\">process</th><th>start</th><th>end</th><th>share</th>"
+    int multi = a->nproc > 1;
+    buf_printf(b, "<h2 id=\"phases\">Phases</h2>\n<table class=\"t\" id=\"phase-table\"><tr><th>#</th>%s<th>start</th><th>end</th><th>share</th>",
+               multi ? "<th class=\"l\">process</th>" : "");
+    buf_puts(b,
                 "<th class=\"l\">class</th><th>confidence</th><th data-tip=\"cores busy computing (CPU time per wall second)\">cpu</th>"
                 "<th data-tip=\"threads in I/O calls per wall second\">io</th><th data-tip=\"threads in the allocator per wall second\">alloc</th>"
                 "<th data-tip=\"threads blocked in waits per wall second\">wait</th><th>read</th><th>written</th><th class=\"l\">hottest functions</th>"
@@ -277,9 +295,9 @@ static void phase_table(pp_buf *b, const pp_analysis *a, const unsigned char *de
         const double *m = ph->seg ? ph->seg->mean : NULL;
         buf_printf(b, "<tr class=\"ph\"><td>");
         if (detail[i]) buf_printf(b, "<a href=\"#phase-%d\">%d</a>", ph->id, ph->id); else buf_printf(b, "%d", ph->id);
-        buf_printf(b, "</td><td class=\"l\">%u ", p->pid);
-        put_exe(b, p, 1);
-        buf_puts(b, "</td><td>");
+        buf_puts(b, "</td>");
+        if (multi) { buf_printf(b, "<td class=\"l\">%u ", p->pid); put_exe(b, p, 1); buf_puts(b, "</td>"); }
+        buf_puts(b, "<td>");
         h_sec(b, (double)ph->start_ns);
         buf_puts(b, "</td><td>");
         h_sec(b, (double)ph->end_ns);
