@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Signal handlers that allocate, interrupting the program inside hooked calls (open, read,
+# write, close): same output and status as without the preload, no hang (60 s limit), and the
+# trace is complete with the handlers' allocations counted.
+source "$(dirname "$0")/../lib.sh"
+source "$ROOT/tests/trace_check.sh"
+need_lib fault_signal_alloc
+cd "$T" || exit 1
+# same_run with a 60 s limit outside the traced process: a hang is a failure, not a stuck suite.
+same_run_limited() {
+    local n=$1 dir=$2; shift 2
+    timeout -s KILL 60 "$@" >"$T/plain.out" 2>"$T/plain.err" </dev/null; local rc1=$?
+    timeout -s KILL 60 env LD_PRELOAD="$LIB" PHASEPROF_OUTPUT="$dir" "$@" >"$T/pp.out" 2>"$T/pp.err" </dev/null; local rc2=$?
+    if [ $rc1 -ne $rc2 ]; then fail "$n" "exit status $rc1 plain, $rc2 traced (137: killed after 60 s)"; return 1; fi
+    if ! cmp -s "$T/plain.out" "$T/pp.out"; then fail "$n" "stdout differs: $(diff "$T/plain.out" "$T/pp.out" | head -4 | tr '\n' ';')"; return 1; fi
+    if ! cmp -s "$T/plain.err" "$T/pp.err"; then fail "$n" "stderr differs: $(head -c 200 "$T/pp.err")"; return 1; fi
+    pass "$n"
+}
+
+d="$T/sa"
+same_run_limited signal_alloc.same_output "$d" "$PROGS/fault_sig_alloc" 1000
+if grep -q 'alarm handler ran: yes, usr1 handler ran: yes, bad: 0' "$T/pp.out"; then pass signal_alloc.handlers_ran
+else fail signal_alloc.handlers_ran "$(cat "$T/pp.out")"; fi
+# 20,000 loop iterations with 2 opens each; ~1,000 SIGALRM and ~5,000 SIGUSR1 handler runs
+# allocate twice each (malloc, realloc): at least 100 handler runs seen even on a loaded machine.
+trace_check signal_alloc.trace "$d" --run-id "$PHASEPROF_RUN_ID" --traces 1 --complete \
+    --no-foot-flag SIGNAL_TAKEN --sum 'SAMPLE.alloc_calls>=200'
+# At 1 ms sampling the preload's own SIGPROF handler lands inside the program's handlers too.
+d="$T/sa1"
+export PHASEPROF_INTERVAL_MS=1
+same_run_limited signal_alloc.sampled_1ms_same_output "$d" "$PROGS/fault_sig_alloc" 1000
+unset PHASEPROF_INTERVAL_MS
+trace_check signal_alloc.sampled_1ms_trace "$d" --traces 1 --complete --min-kind SAMPLE=100
