@@ -103,6 +103,8 @@ static double noise_sigma(const double *col, size_t n, size_t lag, double idle, 
 }
 
 static const char *dim_name[NDIM_MAX];   /* for the PP_PHASES_DEBUG dump only */
+static int dim_feat[NDIM_MAX];           /* the window feature behind each dimension; signature component c: -1 - c */
+static double dim_scale[NDIM_MAX];       /* its noise unit (what the column was divided by) */
 
 static double *detection_matrix(const pp_windows *w, const pp_phases_opts *o, size_t lag, size_t *dims)
 {
@@ -174,6 +176,8 @@ static double *detection_matrix(const pp_windows *w, const pp_phases_opts *o, si
         running_median(col, n, med, tmp, buf);
         for (size_t i = 0; i < n; i++) col[i] /= s;
         dim_name[D] = is_sig ? "sig" : pp_wfeat_name[det_features[k].f];
+        dim_feat[D] = is_sig ? -1 - (int)(k - NDET) : det_features[k].f;
+        dim_scale[D] = s;
         cols[D++] = col;
         col = NULL;
     }
@@ -476,25 +480,64 @@ int pp_kmeans_bic(const double *x, size_t n, size_t d, int kmax, uint64_t seed, 
 /* Materiality: over hundreds of windows any shift is significant, so PELT also cuts where the
  * machine got busier and the whole program slowed by a third.  A change point is kept only if
  * some dimension's mean moves by at least min_shift noise units between the segments either side;
- * the weakest change is dropped first (its two segments merged) until all remaining ones pass. */
-static size_t prune_immaterial(const double *x, size_t n, size_t d, size_t *cps, size_t nc, double min_shift)
+ * the weakest change is dropped first (its two segments merged) until all remaining ones pass.
+ * Where a dimension measures the machine rather than the program, it cannot make a change
+ * material on its own:
+ *   - the pace of an I/O-bound stretch: when the threads spend at least half their time in I/O
+ *     calls on both sides, the call and byte rates, the context switches and the CPU time follow
+ *     the device's latency (a VM's fsync swings thirtyfold with the same program running); a real
+ *     change of I/O behaviour also changes the kind of call, its size or the code around it.
+ * And the signature is compared as what it means, where the code runs: the mean over each side's
+ * CPU samples (not over its windows, where windows without a sample read 0 and the signature
+ * would mostly say how often a sample happened, which cpu_util already says), and only when each
+ * side has MATERIAL_SIG_SAMPLES samples or more. */
+#define MATERIAL_IO_BOUND 0.5
+#define MATERIAL_SIG_SAMPLES 5
+static int device_paced(int f)
+{
+    return f == PP_WF_read_bps || f == PP_WF_write_bps || f == PP_WF_io_calls_ps ||
+           f == PP_WF_vcsw_ps || f == PP_WF_cpu_util;
+}
+
+static size_t prune_immaterial(const pp_windows *w, const double *x, size_t n, size_t d, size_t *cps,
+                               size_t nc, double min_shift)
 {
     if (!nc || !d) return nc;
     size_t ns = nc + 1;
+    /* per segment: sums of each dimension over windows, or for a signature dimension the sum of
+     * the raw component over samples; window count; I/O and live thread-time; CPU samples */
     double *sum = xcalloc(ns * d, sizeof *sum), *len = xmalloc(ns * sizeof *len);
+    double *io = xcalloc(ns, sizeof *io), *thr = xcalloc(ns, sizeof *thr), *smp = xcalloc(ns, sizeof *smp);
     for (size_t s = 0; s < ns; s++) {
         size_t a = s ? cps[s - 1] : 0, b = s < nc ? cps[s] : n;
         len[s] = (double)(b - a);
-        for (size_t i = a; i < b; i++)
-            for (size_t f = 0; f < d; f++) sum[s * d + f] += x[i * d + f];
+        for (size_t i = a; i < b; i++) {
+            double cnt = w->sig_samples ? w->sig_samples[i] : 0;
+            for (size_t f = 0; f < d; f++)
+                sum[s * d + f] += dim_feat[f] >= 0 ? x[i * d + f] : w->sig[i * PP_SIG_DIMS + (size_t)(-1 - dim_feat[f])] * cnt;
+            const double *r = pp_windows_row(w, i);
+            if (r[PP_WF_io_frac] > 0) io[s] += r[PP_WF_io_frac];
+            if (r[PP_WF_threads] > 0) thr[s] += r[PP_WF_threads];
+            smp[s] += cnt;
+        }
     }
     while (nc) {
         size_t worst = 0;
         double wv = INFINITY;
         for (size_t c = 0; c < nc; c++) {       /* change c separates segments c and c+1 */
+            int io_bound = io[c] > 0 && io[c + 1] > 0 && io[c] >= MATERIAL_IO_BOUND * thr[c] &&
+                           io[c + 1] >= MATERIAL_IO_BOUND * thr[c + 1];
+            int sig_ok = smp[c] >= MATERIAL_SIG_SAMPLES && smp[c + 1] >= MATERIAL_SIG_SAMPLES;
             double m = 0;
             for (size_t f = 0; f < d; f++) {
-                double v = fabs(sum[c * d + f] / len[c] - sum[(c + 1) * d + f] / len[c + 1]);
+                double v;
+                if (dim_feat[f] < 0) {
+                    if (!sig_ok) continue;
+                    v = fabs(sum[c * d + f] / smp[c] - sum[(c + 1) * d + f] / smp[c + 1]) / dim_scale[f];
+                } else {
+                    if (io_bound && device_paced(dim_feat[f])) continue;
+                    v = fabs(sum[c * d + f] / len[c] - sum[(c + 1) * d + f] / len[c + 1]);
+                }
                 if (v > m) m = v;
             }
             if (m < wv) { wv = m; worst = c; }
@@ -502,14 +545,19 @@ static size_t prune_immaterial(const double *x, size_t n, size_t d, size_t *cps,
         if (wv >= min_shift) break;
         for (size_t f = 0; f < d; f++) sum[worst * d + f] += sum[(worst + 1) * d + f];
         len[worst] += len[worst + 1];
+        io[worst] += io[worst + 1];
+        thr[worst] += thr[worst + 1];
+        smp[worst] += smp[worst + 1];
         memmove(sum + (worst + 1) * d, sum + (worst + 2) * d, (ns - worst - 2) * d * sizeof *sum);
         memmove(len + worst + 1, len + worst + 2, (ns - worst - 2) * sizeof *len);
+        memmove(io + worst + 1, io + worst + 2, (ns - worst - 2) * sizeof *io);
+        memmove(thr + worst + 1, thr + worst + 2, (ns - worst - 2) * sizeof *thr);
+        memmove(smp + worst + 1, smp + worst + 2, (ns - worst - 2) * sizeof *smp);
         memmove(cps + worst, cps + worst + 1, (nc - worst - 1) * sizeof *cps);
         nc--;
         ns--;
     }
-    free(sum);
-    free(len);
+    free(sum); free(len); free(io); free(thr); free(smp);
     return nc;
 }
 
@@ -561,7 +609,7 @@ pp_phases *pp_phases_detect(const pp_windows *w, const pp_phases_opts *o)
     if (d && n >= 2 * min_seg) nc = pp_changepoints(x, n, d, beta, min_seg, &cps);
     p->raw_changes = nc;
     if (getenv("PHASEPROF_PHASES_DEBUG")) debug_changes(w, x, n, d, cps, nc);
-    nc = prune_immaterial(x, n, d, cps, nc, PP_PHASES_MIN_SHIFT);
+    nc = prune_immaterial(w, x, n, d, cps, nc, PP_PHASES_MIN_SHIFT);
 
     /* Segments, their standardized means, their types. */
     size_t ns = nc + 1;
