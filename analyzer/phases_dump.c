@@ -109,6 +109,7 @@ static void add_phase(const pp_analysis *a, const pp_aphase *p, cJSON *phases)
         cJSON_AddItemToObject(r, "advice", text(x->advice));
         cJSON_AddItemToObject(r, "where", text(x->where));
         cJSON_AddItemToObject(r, "gain", num_or_null(x->gain));
+        cJSON_AddItemToObject(r, "speedup", speedup_obj(&p->speedup[x->cost]));
         cJSON_AddItemToArray(rec, r);
     }
     cJSON_AddItemToArray(phases, ph);

@@ -95,9 +95,12 @@ static void phase_speedup(const pp_analysis *a, const pp_aphase *p, FILE *out)
     if (shown) fprintf(out, "%s\n", a->regressor ? "" : "  (upper bound only)");
 }
 
-static void advice_line(const pp_advice *v, const char *indent, FILE *out)
+/* One piece of advice: facts → finding → advice — at the call site; then what it buys, as the
+ * issue puts it: "predicted 1.9× overall (1.6–2.2×), at most 2.4×". */
+static void advice_line(const pp_aphase *p, const pp_advice *v, const char *indent, FILE *out)
 {
-    char g[32];
+    char u[32], pr[32], lo[32], hi[32];
+    const pp_speedup *s = &p->speedup[v->cost];
     fprintf(out, "%s[%s] ", indent, pp_cost_name[v->cost]);
     put_text(out, v->facts);
     fprintf(out, " → ");
@@ -105,7 +108,10 @@ static void advice_line(const pp_advice *v, const char *indent, FILE *out)
     fprintf(out, " → ");
     put_text(out, v->advice);
     if (v->where) { fprintf(out, " — at "); put_text(out, v->where); }
-    fprintf(out, " (whole program %s)\n", factor(g, sizeof g, v->gain));
+    if (isfinite(s->predicted))
+        fprintf(out, ". Predicted %s overall (%s–%s), at most %s\n", factor(pr, sizeof pr, s->predicted),
+                factor(lo, sizeof lo, s->low), factor(hi, sizeof hi, s->high), factor(u, sizeof u, s->upper_bound));
+    else fprintf(out, ". At most %s overall (upper bound only)\n", factor(u, sizeof u, s->upper_bound));
 }
 
 int report_text(const pp_analysis *a, FILE *out)
@@ -191,7 +197,7 @@ int report_text(const pp_analysis *a, FILE *out)
                 fprintf(out, " %.0f%%", 100 * p->hot_share[h]);
             }
             if (p->nhot) fputc('\n', out);
-            for (size_t v = 0; v < p->nadvice && v < 2; v++) advice_line(&p->advice[v], "        advice: ", out);
+            for (size_t v = 0; v < p->nadvice && v < 2; v++) advice_line(p, &p->advice[v], "        advice: ", out);
         }
         fprintf(out, "  (cpu, io, alloc, wait: threads busy at each on average; a phase shorter than ~0.1 s merges into its neighbours)\n");
     }
@@ -235,7 +241,7 @@ int report_text(const pp_analysis *a, FILE *out)
             char ind[96];
             snprintf(ind, sizeof ind, "  pid %u, %.2f–%.2f s: ", a->procs[top_p[k]->proc].pid,
                      (double)top_p[k]->start_ns / 1e9, (double)top_p[k]->end_ns / 1e9);
-            advice_line(top[k], ind, out);
+            advice_line(top_p[k], top[k], ind, out);
         }
     }
 

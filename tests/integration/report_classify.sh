@@ -131,6 +131,7 @@ def typed(r):
             assert x["cost"] in ("cpu", "io", "alloc", "wait") and all(isinstance(x[k], str) for k in ("facts", "finding", "advice"))
             assert x["where"] is None or isinstance(x["where"], str)
             assert x["gain"] is None or isinstance(x["gain"], num)
+            assert x["speedup"] == p["speedup"][x["cost"]], (x["speedup"], p["speedup"][x["cost"]])
     for pr in r["processes"]:
         for k in ("pid", "ppid", "exe", "rank", "root", "duration_ns", "complete", "truncated", "threads", "recorder_self_ns"):
             assert k in pr, "process lacks " + k
