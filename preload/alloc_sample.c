@@ -88,16 +88,27 @@ static void live_add(uint64_t p)
 
 static void pp_free_lookup(struct pp_thread *t, void *ptr);
 
-int64_t pp_alloc_first_gap(struct pp_thread *t) { return draw_gap(t); }
 
-/* The countdown reached zero: this allocation is sampled. */
-void pp_alloc_sample_now(struct pp_thread *t, void *ptr, size_t n)
+/* A new gap: what the old countdown counted is folded into the interval's bytes first. */
+static void new_gap(struct pp_thread *t)
 {
-    if (pp_guard) { t->alloc_countdown = draw_gap(t); return; }  /* our own (libunwind's) allocation */
-    pp_guard = 1;
-    int saved = errno;
+    pp_alloc_fold(t);
+    t->alloc_countdown = t->alloc_cd_base = draw_gap(t);
+}
+
+void pp_alloc_thread_start(struct pp_thread *t)
+{
+    t->alloc_countdown = t->alloc_cd_base = draw_gap(t);
+    t->alloc_tick = t->alloc_tick_base = PP_ALLOC_SLOW_EVERY;
+    t->free_tick = t->free_tick_base = PP_ALLOC_SLOW_EVERY;
+}
+
+/* The countdown reached zero: sample this allocation.  The caller holds the guard. */
+void pp_alloc_sample_take(struct pp_thread *t, void *ptr, size_t n)
+{
+    uint64_t t0 = pp_now();
     double mean = (double)t->alloc_mean;      /* the mean this sample's gap was drawn with */
-    uint64_t now = pp_now();
+    uint64_t now = t0;
     if (!t->alloc_tok_ns) { t->alloc_tokens = BURST; t->alloc_tok_ns = now; }
     t->alloc_tokens += (double)(now - t->alloc_tok_ns) * (RATE / 1e9);
     t->alloc_tok_ns = now;
@@ -111,6 +122,7 @@ void pp_alloc_sample_now(struct pp_thread *t, void *ptr, size_t n)
     } else if (t->alloc_tokens > BURST / 2 && t->alloc_mean > pp_cfg.alloc_sample_bytes) {
         t->alloc_mean /= 2;                    /* quiet again */
     }
+    uint64_t self0 = t->self_ns;              /* the capture counts its own time */
     uint64_t stack = pp_stack_capture(t, 1);
     uint8_t *p = pp_rec_begin(t, PP_K_ALLOC_SAMPLE, 64);
     if (p) {
@@ -123,20 +135,14 @@ void pp_alloc_sample_now(struct pp_thread *t, void *ptr, size_t n)
         pp_rec_end(t, p);
         live_add((uint64_t)(uintptr_t)ptr);
     }
-    t->alloc_countdown = draw_gap(t);
-    errno = saved;
-    pp_guard = 0;
+    new_gap(t);
+    pp_self_add(t, self0, t0, 5000);
 }
 
-/* The inline first probe (alloc_sample.h) found the slot in use: look properly. */
-void pp_free_sampled_slow(struct pp_thread *t, void *ptr)
+/* A free that may be of a sampled pointer: look it up (caller holds the guard). */
+void pp_free_sampled_take(struct pp_thread *t, void *ptr)
 {
-    if (pp_guard) return;
-    pp_guard = 1;
-    int saved = errno;
-    pp_free_lookup(t, ptr);
-    errno = saved;
-    pp_guard = 0;
+    if (pp_maybe_sampled(ptr)) pp_free_lookup(t, ptr);
 }
 
 static void pp_free_lookup(struct pp_thread *t, void *ptr)

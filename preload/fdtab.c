@@ -369,7 +369,21 @@ int stdio_fast(struct pp_thread *t, struct fd_slot *s, int op, uint64_t n)
 void pp_io_done(struct pp_thread *t, int fn, int fd, int op, int64_t result, uint64_t t0,
                 uint64_t t1, int64_t offset)
 {
-    account(t, fn, fd, fd >= 0 && result != -EBADF ? slot_of(fd) : 0, op, result, t0, t1, offset);
+    struct fd_slot *s = fd >= 0 && result != -EBADF ? slot_of(fd) : 0;
+    /* A constant op prunes the other ops' branches from the inlined body. */
+    if (op == PP_OP_WRITE) account(t, fn, fd, s, PP_OP_WRITE, result, t0, t1, offset);
+    else if (op == PP_OP_READ) account(t, fn, fd, s, PP_OP_READ, result, t0, t1, offset);
+    else account(t, fn, fd, s, op, result, t0, t1, offset);
+    if (pp_unlikely(!(++t->io_self_tick & 63))) {
+        /* The recorder's own cost (selfcost.c): this bookkeeping (capped, as a preemption is not
+         * ours; what it called that counted itself, such as a SAMPLE, is in there too, within
+         * the cap) and the hook's clock pair, averaged per call at the end. */
+        uint64_t s0 = t->self_ns;
+        pp_self_slow(t, s0, t1);
+        t->io_self_ns += t->self_ns - s0;
+        t->self_ns = s0;
+        t->io_self_n++;
+    }
 }
 
 static __attribute__((noinline)) void stdio_slow(struct pp_thread *t, int fn, int fd,

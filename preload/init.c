@@ -9,7 +9,7 @@
 
 atomic_int pp_active;
 pid_t pp_pid;
-PP_TLS int pp_guard;
+PP_TLS struct pp_tls pp_tls;
 static int exit_status = -1;    /* -1: the program returned from main or we do not know */
 
 void pp_note_exit_status(int status) { exit_status = status & 0xff; }
@@ -17,6 +17,7 @@ void pp_note_exit_status(int status) { exit_status = status & 0xff; }
 __attribute__((constructor(101))) static void pp_init(int argc, char **argv, char **envp)
 {
     pp_guard++;
+    uint64_t c0 = pp_thread_cpu_ns();   /* start-up is part of the recorder's own cost */
     /* Resolve before anything can need them (pitfalls 2, 3): even when tracing is off, the hooks
      * must be able to pass through. */
     pp_resolve_alloc(); pp_resolve_mmap(); pp_resolve_posix_io(); pp_resolve_stdio();
@@ -37,6 +38,7 @@ __attribute__((constructor(101))) static void pp_init(int argc, char **argv, cha
     } else {
         pp_env_capture(envp);     /* off here, but exec'd children may still be traced */
     }
+    pp_proc->self_ns += pp_thread_cpu_ns() - c0;
     pp_guard--;
 }
 

@@ -24,6 +24,8 @@ void pp_threads_after_fork_child(void);
 uint64_t pp_cpu_total_ns(void);
 void pp_threads_flush_live(void);
 void pp_threads_totals(uint64_t *records, uint64_t *dropped);
+void pp_threads_each(void (*fn)(struct pp_thread *, void *), void *arg);   /* live threads */
+void pp_selfcost_after_fork_child(struct pp_thread *me);
 
 /* counters backend (counters.h has the contract; these are the calls the core makes) */
 int pp_counters_read(struct pp_thread *t, uint64_t out[16]);
@@ -57,7 +59,7 @@ void pp_sampler_thread_start(struct pp_thread *t);
 void pp_sampler_thread_stop(struct pp_thread *t);
 void pp_sampler_stop_all_timers(void);
 void pp_resolve_sampler(void);
-int64_t pp_alloc_first_gap(struct pp_thread *t);
+void pp_alloc_thread_start(struct pp_thread *t);   /* first sampling gap, tick counters */
 void pp_alloc_sample_reset_after_fork(void);
 /* stack.c */
 extern PP_TLS int pp_in_loader;

@@ -312,6 +312,8 @@ void pp_output_after_fork_child(void)
 static void write_footer(int exit_status, uint64_t now, unsigned threads, unsigned lost, unsigned extra)
 {
     pp_maps_refresh();
+    uint64_t self_ns = 0, hooked = 0;
+    pp_selfcost_totals(&self_ns, &hooked);     /* first: it calibrates (selfcost.c) */
     struct pp_thread *p0 = pp_proc_lock();
     uint8_t *p = pp_rec_begin(p0, PP_K_FOOTER, 160);
     if (p) {
@@ -333,6 +335,8 @@ static void write_footer(int exit_status, uint64_t now, unsigned threads, unsign
         p = pp_put_u(p, pp_cpu_total_ns());
         p = pp_put_u(p, (uint64_t)maxrss);
         p = pp_put_u(p, lost);
+        p = pp_put_u(p, self_ns);
+        p = pp_put_u(p, hooked);
         pp_rec_end(p0, p);
     }
     pp_flush(p0);

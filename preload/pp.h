@@ -86,8 +86,15 @@ int pp_config_load(void);
 /* 1 once init succeeded and while tracing is on; set to 0 for good by a fatal output error. */
 extern atomic_int pp_active;
 extern pid_t pp_pid;
-extern PP_TLS int pp_guard;                   /* >0: inside our own code on this thread */
-extern PP_TLS struct pp_thread *pp_self;      /* this thread's state, NULL until first use */
+/* The two thread-locals every hook reads live in one block: a shared library reaches each
+ * initial-exec TLS variable through its own GOT slot, so one block costs one load, not two. */
+struct pp_tls {
+    struct pp_thread *self;   /* this thread's state, NULL until first use */
+    int guard;                /* >0: inside our own code on this thread */
+};
+extern PP_TLS struct pp_tls pp_tls;
+#define pp_self (pp_tls.self)
+#define pp_guard (pp_tls.guard)
 
 struct pp_io_cell { uint64_t ns, bytes, calls; };
 
@@ -100,15 +107,27 @@ struct pp_thread {
     uint64_t cpu_samples, skipped_samples;
     uint64_t sample_start_ns, sample_cpu_ns;  /* start of the current interval */
     uint64_t counters_prev[16];               /* backend values at sample_start */
-    uint32_t alloc_tick;                       /* 1 allocation call in 64 takes the slow path */
+    /* The allocation fast path (wrap_alloc.c) only counts down: calls until the next timed call
+     * (alloc_tick, free_tick) and bytes until the next sample (alloc_countdown).  What was
+     * counted down since the *_base values were taken is folded into alloc_calls, free_calls and
+     * alloc_bytes by pp_alloc_fold: the fast path then needs no counter of its own. */
+    uint32_t alloc_tick, alloc_tick_base;
+    uint32_t free_tick, free_tick_base;
     uint32_t alloc_timed_tick;                 /* events=all: 1 slow call in 64 is timed */
     uint32_t lock_tick;                        /* 1 lock call in 8 is tried and timed */
     int64_t alloc_countdown;                   /* bytes until the next allocation sample */
+    int64_t alloc_cd_base;
     uint64_t alloc_mean;                       /* current mean gap (grows under a flood) */
     double alloc_tokens;                       /* sampling budget (alloc_sample.c) */
     uint64_t alloc_tok_ns;
     uint64_t rng;                              /* xorshift state for sampling intervals */
     uint32_t io_events_this_sec; uint64_t io_events_sec;  /* IO_EVENT rate cap */
+    /* The recorder's own cost (selfcost.c): measured ns (slow paths, samples, stacks, flushes)
+     * and the calls made so far, cumulative over the thread's life. */
+    uint64_t self_ns;
+    uint64_t hooked_alloc, hooked_other;
+    uint32_t io_self_tick;                    /* 1 I/O call in 64 times its own bookkeeping */
+    uint64_t io_self_ns, io_self_n;
 
     /* Chunk buffer: records only from this thread (or its signal handler, see busy). */
     atomic_int busy;            /* 1 while appending; a signal handler seeing 1 skips */
@@ -132,6 +151,18 @@ struct pp_thread {
 struct pp_thread *pp_thread_attach(void);
 /* Called from the thread-exit path: final sample, THREAD_END, flush, slot freed. */
 void pp_thread_detach(struct pp_thread *t);
+
+/* Moves what the allocation fast path counted down into alloc_calls, free_calls, alloc_bytes.
+ * Safe against the fast path interrupted on the same thread (a signal handler): that path never
+ * writes a *_base value, so a count it stores after the fold is picked up by the next one. */
+static inline void pp_alloc_fold(struct pp_thread *t)
+{
+    uint32_t a = t->alloc_tick, f = t->free_tick;
+    int64_t c = t->alloc_countdown;
+    t->alloc_calls += t->alloc_tick_base - a; t->alloc_tick_base = a;
+    t->free_calls += t->free_tick_base - f; t->free_tick_base = f;
+    t->alloc_bytes += (uint64_t)(t->alloc_cd_base - c); t->alloc_cd_base = c;
+}
 
 /* Hook entry and exit: pp_enter returns NULL when the call must pass straight through. */
 static inline struct pp_thread *pp_enter(void)
@@ -235,6 +266,32 @@ uint64_t pp_stack_capture(struct pp_thread *t, int skip);
 /* Interns a stack given as frames (innermost first); returns its id. */
 uint64_t pp_stack_intern(struct pp_thread *t, const uint64_t *frames, int n);
 void pp_call_event(struct pp_thread *t, int fn, uint64_t a_ptr_or_fd, int64_t b, uint64_t ts, uint64_t dur);
+
+/* ---------- the recorder's own cost (selfcost.c) ---------- */
+/* At SAMPLE time: the interval's calls join the thread's cumulative hooked-call counts. */
+void pp_selfcost_count(struct pp_thread *t);
+/* A thread ends: its cost and calls join the process totals. */
+void pp_selfcost_retire(struct pp_thread *t);
+/* For the FOOTER: ns the recorder spent in this process (all threads) and the calls it hooked. */
+void pp_selfcost_totals(uint64_t *self_ns, uint64_t *hooked_calls);
+
+/* Our own cost of a short section that began at `start` (pp_now()) when t->self_ns was self0:
+ * what the parts it called counted themselves stays, the rest is added, capped at cap_ns: such a
+ * section takes far less, so more means the thread was preempted in between (not our cost).
+ * Longer, rarer sections (SAMPLE emission, flushes, the signal handler) are timed on the
+ * thread's CPU clock instead, which a preemption does not advance. */
+static inline void pp_self_add(struct pp_thread *t, uint64_t self0, uint64_t start, uint64_t cap_ns)
+{
+    uint64_t inner = t->self_ns - self0, span = pp_now() - start;
+    uint64_t own = span > inner ? span - inner : 0;
+    t->self_ns += own < cap_ns ? own : cap_ns;
+}
+/* After a timed call's bookkeeping that began at t1: plus the clock pair around the call. */
+static inline void pp_self_slow(struct pp_thread *t, uint64_t self0, uint64_t t1)
+{
+    pp_self_add(t, self0, t1, 2000);
+    t->self_ns += pp_clock_cost_ns;
+}
 
 /* ---------- logging (log.c): one line, "phaseprof[PID]: ...", async-signal-safe ---------- */
 void pp_log(const char *fmt_literal, const char *a, const char *b);

@@ -13,6 +13,7 @@ PP_TLS int pp_in_dlsym;
 
 _Alignas(64) uint8_t pp_arena[PP_ARENA_BYTES];
 static atomic_size_t arena_used;
+int pp_arena_in_use;     /* set before the first arena pointer is handed out */
 
 void *pp_arena_alloc(size_t n, size_t align)
 {
@@ -22,6 +23,7 @@ void *pp_arena_alloc(size_t n, size_t align)
         start = (old + align - 1) & ~(align - 1);
         if (start + n > sizeof pp_arena) return 0;
     } while (!atomic_compare_exchange_weak(&arena_used, &old, start + n));
+    pp_arena_in_use = 1;
     return pp_arena + start;   /* static storage: already zeroed, as calloc needs */
 }
 

@@ -192,14 +192,20 @@ uint64_t pp_stack_capture(struct pp_thread *t, int skip)
 {
     (void)skip;
     if (pp_no_unwind || pp_in_loader) return 0;
-    if (pp_unlikely(!atomic_load_explicit(&loaded, memory_order_relaxed))) load_now();
+    if (pp_unlikely(!atomic_load_explicit(&loaded, memory_order_relaxed))) {
+        uint64_t c0 = pp_thread_cpu_ns();
+        load_now();
+        t->self_ns += pp_thread_cpu_ns() - c0;   /* once per process: dlopen of libunwind */
+    }
     if (atomic_load_explicit(&loaded, memory_order_relaxed) != 1) return 0;
     if (pp_unlikely(!t->unwind_ready)) { thread_ready(t); if (!t->unwind_ready) return 0; }
     void *raw[130];
     int depth = (int)pp_cfg.stack_depth + 8;
     if (!unwind_enter()) return 0;
+    uint64_t t0 = pp_now();
     int n = u_backtrace(raw, depth > 130 ? 130 : depth);
     unwind_leave();
+    pp_self_add(t, t->self_ns, t0, 50000);   /* the recorder's own cost (selfcost.c) */
     uint64_t f[128];
     int k = 0, i = 0;
     while (i < n && (uintptr_t)raw[i] >= self_lo && (uintptr_t)raw[i] < self_hi) i++;  /* our frames */

@@ -13,7 +13,6 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-PP_TLS struct pp_thread *pp_self;
 PP_TLS int pp_thread_gone;        /* this thread already ran its exit path: never re-attach */
 
 enum { SLOT_FREE, SLOT_CLAIMED, SLOT_LIVE };
@@ -84,7 +83,7 @@ static struct pp_thread *setup(int i, uint64_t parent_tid)
     pp_buffer_init(t);
     pp_counters_thread_open(t);
     sample_reset(t, pp_now());
-    t->alloc_countdown = pp_alloc_first_gap(t);
+    pp_alloc_thread_start(t);
     atomic_store(&slot_state[i], SLOT_LIVE);
     pp_self = t;
     uint8_t *p = pp_rec_begin(t, PP_K_THREAD_START, 40);
@@ -129,6 +128,7 @@ struct pp_thread *pp_thread_attach(void)
 void pp_sample_emit(struct pp_thread *t, uint64_t now)
 {
     if ((int64_t)(now - t->sample_start_ns) < 0) now = t->sample_start_ns;   /* never a negative interval */
+    pp_alloc_fold(t);
     uint64_t cpu = pp_thread_cpu_ns();
     uint64_t cur[16];
     int nc = pp_counters_read(t, cur);
@@ -174,6 +174,7 @@ void pp_sample_emit(struct pp_thread *t, uint64_t now)
         p = pp_put_u(p, t->skipped_samples);
         pp_rec_end(t, p);
     }
+    pp_selfcost_count(t);
     clear_interval(t, now);
     t->sample_cpu_ns = cpu;
     for (int i = 0; i < nc; i++) t->counters_prev[i] = cur[i];
@@ -185,9 +186,11 @@ void pp_tick(struct pp_thread *t, uint64_t now)
      * a newer interval in between. */
     if (pp_likely((int64_t)(now - t->sample_start_ns) < (int64_t)pp_cfg.interval_ns)) return;
     int saved = errno;
+    uint64_t self0 = t->self_ns, c0 = pp_thread_cpu_ns();   /* what runs below counts in here */
     pp_stack_maybe_load(t, now);
     pp_sample_emit(t, now);
     pp_flush_if_old(t, now);
+    t->self_ns = self0 + (pp_thread_cpu_ns() - c0);
     errno = saved;
 }
 
@@ -205,6 +208,7 @@ void pp_thread_detach(struct pp_thread *t)
     }
     pp_counters_thread_close(t);
     pp_sampler_thread_stop(t);
+    pp_selfcost_retire(t);
     atomic_fetch_add(&retired_records, t->records);
     atomic_fetch_add(&retired_dropped, t->dropped);
     pp_flush(t);
@@ -241,6 +245,7 @@ void pp_threads_after_fork_child(void)
     struct pp_thread *me = pp_self;
     for (int i = 0; i < PP_MAX_THREADS; i++)
         if (!me || i != me->slot) atomic_store(&slot_state[i], SLOT_FREE);
+    pp_selfcost_after_fork_child(me);
     if (me) {
         me->tid = (pid_t)syscall(SYS_gettid);
         atomic_store(&me->busy, 0);
@@ -275,6 +280,12 @@ void pp_threads_totals(uint64_t *records, uint64_t *dropped)
         *records += slots[i]->records;
         *dropped += slots[i]->dropped;
     }
+}
+
+void pp_threads_each(void (*fn)(struct pp_thread *, void *), void *arg)
+{
+    for (int i = 0; i < PP_MAX_THREADS; i++)
+        if (slots[i] && atomic_load(&slot_state[i]) == SLOT_LIVE) fn(slots[i], arg);
 }
 
 /* The program took our sampling signal: delete every thread's timer (ids are process-wide). */
