@@ -72,6 +72,7 @@ typedef struct pp_aphase {
     double cost_s[PP_COSTS];
     double cost_wall_s[PP_COSTS];
     double fix_factor[PP_COSTS];   /* regressor's fix factor (NAN: no model) */
+    double if_2x[PP_COSTS];        /* whole-program speedup if the cost got 2x faster (DESIGN's what-if) */
     double nthreads;
 } pp_aphase;
 

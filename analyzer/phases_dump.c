@@ -92,6 +92,7 @@ static void add_phase(const pp_analysis *a, const pp_aphase *p, cJSON *phases)
             cJSON_AddItemToObject(o, "thread_s", num_or_null(p->cost_s[c]));
             cJSON_AddItemToObject(o, "wall_s", num_or_null(p->cost_wall_s[c]));
             cJSON_AddItemToObject(o, "fix_factor", num_or_null(p->fix_factor[c]));
+            cJSON_AddItemToObject(o, "if_2x", num_or_null(p->if_2x[c]));
         }
         cJSON *sp = cJSON_AddObjectToObject(ph, "speedup");
         for (int c = 0; c < PP_COSTS; c++) cJSON_AddItemToObject(sp, pp_cost_name[c], speedup_obj(&p->speedup[c]));

@@ -135,6 +135,7 @@ void pp_speedups(pp_analysis *a)
             }
             p->cost_wall_s[c] = saved;
             p->speedup[c].upper_bound = amdahl(W, saved);
+            p->if_2x[c] = amdahl(W, saved / 2);
             if (rg && saved > 0) {
                 for (int k = 0; k < PP_WF_N; k++) row[k] = m[k];
                 row[PP_WF_N] = cost_kind[c];

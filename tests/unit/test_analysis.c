@@ -116,6 +116,7 @@ int main(void)
         double C = p1->seg->mean[PP_WF_io_frac] * D1;
         result("io_amdahl", near(C, 0.8 * D1, 0.02) && near(p1->speedup[PP_COST_IO].upper_bound, W / (W - C), 1e-9),
                "C %.3f (D %.3f), bound %.4f want %.4f", C, D1, p1->speedup[PP_COST_IO].upper_bound, W / (W - C));
+        result("what_if_2x", near(p1->if_2x[PP_COST_IO], W / (W - C / 2), 1e-9), "%g", p1->if_2x[PP_COST_IO]);
         result("no_regressor_no_prediction", isnan(p1->speedup[PP_COST_IO].predicted) && isnan(a->summary[PP_COST_IO].predicted), "");
         double saved_cpu = p0->cost_wall_s[PP_COST_CPU] + p1->cost_wall_s[PP_COST_CPU];
         result("summary_sums_phases", near(a->summary[PP_COST_IO].upper_bound, p1->speedup[PP_COST_IO].upper_bound, 1e-9) &&
