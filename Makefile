@@ -88,13 +88,20 @@ fuzz: all
 	$(Q)B=$(B) bash tests/fuzz/run.sh long
 
 # Labelled workloads → models/training_data.csv → the sw classifier, and its held-out evaluation
-# (issue 5).  A few minutes; never part of `make test`.
+# (issue 5).  Then the paired fix workloads → models/speedup_data.csv → the speedup regressor and
+# its leave-one-kind-out evaluation (models/README.md).  Some minutes; never part of `make test`.
+SPEEDUP_IGNORE := fix_kind,pair,cost,speedup,w_slow_s,w_fixed_s,w_traced_s,c_traced_s,c_s
 models: all $(WORK_BIN)
 	$(Q)python3 tests/workloads/label_suite.py --build $(B) --out models/training_data.csv
 	$(Q)$(B)/phaseprof train --data models/training_data.csv --out models/classifier_sw.json \
 	    --counter-set sw --map memory=cpu --classes cpu,io,alloc,wait --seed 1
 	$(Q)$(B)/phaseprof train --data models/training_data.csv --counter-set sw --map memory=cpu \
 	    --classes cpu,io,alloc,wait --seed 1 --evaluate | tee models/evaluation_sw.txt
+	$(Q)python3 tests/workloads/pairs_suite.py --build $(B) --out models/speedup_data.csv
+	$(Q)$(B)/phaseprof train --task regress --data models/speedup_data.csv --label fix_factor \
+	    --ignore $(SPEEDUP_IGNORE) --out models/speedup_regressor.json --seed 1
+	$(Q)python3 tests/workloads/pairs_suite.py --build $(B) --evaluate --out models/speedup_data.csv \
+	    --eval-out models/evaluation_speedup.txt
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/phaseprof $(DESTDIR)$(PREFIX)/include/phaseprof
