@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include "html_common.h"
 #include "report_html.h"
 
@@ -400,46 +401,44 @@ static void recommendations(pp_buf *b, const pp_analysis *a)
     free(idx);
 }
 
-/* ---- process tree: parent = the process whose pid is our ppid and which started before us, or
- * for an exec'd image the previous image of the same pid ---- */
-static size_t parent_of(const pp_analysis *a, size_t i)
-{
-    const pp_aproc *p = &a->procs[i];
-    const struct pp_r_HEADER *h = pp_trace_header(p->t);
-    size_t best = (size_t)-1;
-    for (size_t j = 0; j < a->nproc; j++) {
-        if (j == i) continue;
-        const pp_aproc *q = &a->procs[j];
-        const struct pp_r_HEADER *hq = pp_trace_header(q->t);
-        int same_pid_prev = h && hq && q->pid == p->pid && hq->exec_gen.u + 1 == h->exec_gen.u;
-        int parent = q->pid == p->ppid && q->start_ns <= p->start_ns;
-        if (same_pid_prev) return j;
-        if (parent && (best == (size_t)-1 || a->procs[best].start_ns < q->start_ns)) best = j;
-    }
-    return best;
-}
+/* ---- process tree: one node per pid, its images (exec) in order; parent = the node of the pid
+ * named as ppid by the first image, if it started before ---- */
+typedef struct pnode { uint32_t pid, ppid; size_t *img; size_t nimg; uint64_t start, end; size_t parent; } pnode;
 
-static void tree_node(pp_buf *b, const pp_analysis *a, const size_t *parent, size_t i, int depth, size_t *shown)
+static void tree_node(pp_buf *b, const pp_analysis *a, const pnode *nd, size_t nn, size_t i, int depth, size_t *shown)
 {
-    const pp_aproc *p = &a->procs[i];
-    double share = a->wall_ns > 0 ? (double)(p->end_ns - p->start_ns) / a->wall_ns : 0;
+    const pnode *x = &nd[i];
+    double share = a->wall_ns > 0 ? (double)(x->end - x->start) / a->wall_ns : 0;
     if (share > 1) share = 1;
     (*shown)++;
-    buf_printf(b, "<li><span class=\"pbar\" style=\"width:%.0fpx\"></span><b>pid %u</b> ", 120 * share, p->pid);
-    put_exe(b, p, 0);
+    buf_printf(b, "<li><span class=\"pbar\" style=\"width:%.0fpx\"></span><b>pid %u</b> ", 120 * share, x->pid);
+    /* the exec chain: all of it when short, else the first two and the last three */
+    for (size_t k = 0; k < x->nimg; k++) {
+        if (x->nimg > 6 && k == 2) { buf_printf(b, " → … (%zu more)", x->nimg - 5); k = x->nimg - 4; continue; }
+        if (k) buf_puts(b, " → ");
+        put_exe(b, &a->procs[x->img[k]], k > 0 || x->nimg > 1);
+    }
+    size_t nph = 0;
+    int incomplete = 0, truncated = 0;
+    for (size_t k = 0; k < x->nimg; k++) {
+        const pp_aproc *p = &a->procs[x->img[k]];
+        nph += p->nphases;
+        incomplete |= !p->complete;
+        truncated |= p->truncated;
+    }
     buf_puts(b, " <small>");
-    h_dur(b, (double)(p->end_ns - p->start_ns));
-    buf_printf(b, ", %.1f%% of the run, %zu phase%s", 100 * share, p->nphases, p->nphases == 1 ? "" : "s");
-    if (!p->complete) buf_puts(b, ", <span class=\"bad\">no footer</span>");
-    if (p->truncated) buf_puts(b, ", <span class=\"bad\">truncated</span>");
-    if (p->window_err) { buf_puts(b, ", "); h_esc(b, p->window_err); }
+    h_dur(b, (double)(x->end - x->start));
+    buf_printf(b, ", %.1f%% of the run, %zu phase%s", 100 * share, nph, nph == 1 ? "" : "s");
+    if (x->nimg > 1) buf_printf(b, ", %zu images (exec)", x->nimg);
+    if (incomplete) buf_puts(b, ", <span class=\"bad\">no footer</span>");
+    if (truncated) buf_puts(b, ", <span class=\"bad\">truncated</span>");
     buf_puts(b, "</small>");
     int open = 0;
-    for (size_t j = 0; j < a->nproc; j++) {
-        if (parent[j] != i) continue;
+    for (size_t j = 0; j < nn; j++) {
+        if (nd[j].parent != i) continue;
         if (*shown >= MAX_TREE || depth > 60) break;
         if (!open) { buf_puts(b, "<ul>"); open = 1; }
-        tree_node(b, a, parent, j, depth + 1, shown);
+        tree_node(b, a, nd, nn, j, depth + 1, shown);
     }
     if (open) buf_puts(b, "</ul>");
     buf_puts(b, "</li>\n");
@@ -447,21 +446,45 @@ static void tree_node(pp_buf *b, const pp_analysis *a, const size_t *parent, siz
 
 static void process_tree(pp_buf *b, const pp_analysis *a)
 {
-    buf_printf(b, "<h2 id=\"processes\">Processes</h2>\n<p class=\"muted\">%zu process%s; bars: share of the root process's wall time.</p>\n<ul class=\"tree\">",
-               a->nproc, a->nproc == 1 ? "" : "es");
-    size_t *parent = xmalloc((a->nproc ? a->nproc : 1) * sizeof *parent), shown = 0;
-    for (size_t i = 0; i < a->nproc; i++) parent[i] = parent_of(a, i);
-    /* a cycle (pid reuse) must not hide processes: break it at the later-starting one */
+    pnode *nd = xcalloc(a->nproc ? a->nproc : 1, sizeof *nd);
+    size_t nn = 0;
+    pp_u64map by_pid = { 0 };
+    /* procs are in start order: the first image of a pid opens its node */
     for (size_t i = 0; i < a->nproc; i++) {
-        size_t j = parent[i], steps = 0;
-        while (j != (size_t)-1 && j != i && steps++ < a->nproc) j = parent[j];
-        if (j == i) parent[i] = (size_t)-1;
+        const pp_aproc *p = &a->procs[i];
+        int created;
+        size_t *slot = u64map_slot(&by_pid, p->pid, &created);
+        if (created) {
+            *slot = nn;
+            nd[nn] = (pnode){ p->pid, p->ppid, xmalloc(a->nproc * sizeof(size_t)), 0, p->start_ns, p->end_ns, (size_t)-1 };
+            nn++;
+        }
+        pnode *x = &nd[*slot];
+        x->img[x->nimg++] = i;
+        if (p->start_ns < x->start) x->start = p->start_ns;
+        if (p->end_ns > x->end) x->end = p->end_ns;
     }
-    for (size_t i = 0; i < a->nproc && shown < MAX_TREE; i++)
-        if (parent[i] == (size_t)-1) tree_node(b, a, parent, i, 0, &shown);
+    for (size_t i = 0; i < nn; i++) {
+        size_t *slot = u64map_find(&by_pid, nd[i].ppid);
+        if (slot && *slot != i && nd[*slot].start <= nd[i].start) nd[i].parent = *slot;
+    }
+    /* a cycle (pid reuse) must not hide processes: break it */
+    for (size_t i = 0; i < nn; i++) {
+        size_t j = nd[i].parent, steps = 0;
+        while (j != (size_t)-1 && j != i && steps++ < nn) j = nd[j].parent;
+        if (j == i) nd[i].parent = (size_t)-1;
+    }
+    buf_printf(b, "<h2 id=\"processes\">Processes</h2>\n<p class=\"muted\">%zu process%s (%zu trace%s: exec starts a new one); "
+                  "bars: share of the root process's wall time.</p>\n<ul class=\"tree\">",
+               nn, nn == 1 ? "" : "es", a->nproc, a->nproc == 1 ? "" : "s");
+    size_t shown = 0;
+    for (size_t i = 0; i < nn && shown < MAX_TREE; i++)
+        if (nd[i].parent == (size_t)-1) tree_node(b, a, nd, nn, i, 0, &shown);
     buf_puts(b, "</ul>\n");
-    if (shown < a->nproc) buf_printf(b, "<p class=\"muted\">… %zu more processes (phaseprof info lists them all).</p>\n", a->nproc - shown);
-    free(parent);
+    if (shown < nn) buf_printf(b, "<p class=\"muted\">… %zu more processes (phaseprof info lists them all).</p>\n", nn - shown);
+    for (size_t i = 0; i < nn; i++) free(nd[i].img);
+    free(nd);
+    u64map_free(&by_pid);
 }
 
 /* Script data: the phases (for hover details). */
@@ -480,16 +503,32 @@ static void page_data(pp_buf *b, const pp_analysis *a)
     buf_puts(b, "]}</script>\n");
 }
 
+/* A fresh nonce per page: only the page's own script runs, even if markup ever got in. */
+static void make_nonce(char *out, size_t cap)
+{
+    uint64_t x = 0;
+    FILE *f = fopen("/dev/urandom", "rb");
+    if (!f || fread(&x, sizeof x, 1, f) != 1) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        x = (uint64_t)ts.tv_nsec * 0x9e3779b97f4a7c15ull ^ (uint64_t)ts.tv_sec ^ (uint64_t)getpid() << 32;
+    }
+    if (f) fclose(f);
+    snprintf(out, cap, "%016llx", (unsigned long long)x);
+}
+
 int report_html(const pp_analysis *a, FILE *out)
 {
     pp_buf b;
     buf_init(&b);
     const struct pp_r_HEADER *h = root_header(a);
-    buf_puts(&b, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"/>\n"
+    char nonce[24];
+    make_nonce(nonce, sizeof nonce);
+    buf_printf(&b, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"/>\n"
                  "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; "
-                 "script-src 'nonce-phaseprof'; img-src data:\"/>\n"
+                 "script-src 'nonce-%s'; img-src data:\"/>\n"
                  "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"/>\n"
-                 "<link rel=\"icon\" href=\"data:,\"/>\n<title>phaseprof — ");
+                 "<link rel=\"icon\" href=\"data:,\"/>\n<title>phaseprof — ", nonce);
     if (h) put_list(&b, h->argv, " ");
     buf_puts(&b, "</title>\n<style>\n");
     buf_puts(&b, html_css);
@@ -524,7 +563,7 @@ int report_html(const pp_analysis *a, FILE *out)
                a->set ? a->set->n : 0, a->set && a->set->n == 1 ? "" : "s");
     buf_puts(&b, "</main><div id=\"tip\"></div>\n");
     page_data(&b, a);
-    buf_puts(&b, "<script nonce=\"phaseprof\">//<![CDATA[\n");
+    buf_printf(&b, "<script nonce=\"%s\">//<![CDATA[\n", nonce);
     buf_puts(&b, html_js);
     buf_puts(&b, "//]]>\n</script>\n</body></html>\n");
     size_t n = fwrite(b.data, 1, b.len, out);

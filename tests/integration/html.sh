@@ -52,6 +52,37 @@ sed "s/'use strict';/'use strict'; null.boom();/" "$T/demo.html" >"$T/broken.htm
 chrome "$T/broken.html" "$T/broken"
 grep -q 'Uncaught' "$T/broken.console" && pass html.console_check_catches_errors \
     || fail html.console_check_catches_errors "a script error did not show in Chromium's log"
+# interaction: a script of ours (same nonce) clicks a flame frame (it must fill the width), clicks
+# the ancestor bar (back to the top), and moves the mouse over the timeline (a tooltip with the
+# time and the phase there)
+cat >"$T/interact.js" <<'JS'
+window.addEventListener('load', function () {
+  var out = [], fl = document.querySelector('div.flame'), bars = fl.querySelectorAll('.fr'), target = null;
+  for (var i = 0; i < bars.length; i++) if (parseFloat(bars[i].style.width) < 99) { target = bars[i]; break; }
+  if (target) {
+    var name = target.textContent;
+    target.click();
+    var z = fl.querySelectorAll('.fr:not(.anc)');
+    out.push('zoom=' + (z[0].textContent === name && parseFloat(z[0].style.width) > 99.9 && fl.querySelectorAll('.fr.anc').length > 0));
+    fl.querySelector('.fr.anc').click();
+    out.push('unzoom=' + (fl.querySelectorAll('.fr.anc').length === 0));
+  } else out.push('zoom=noframe');
+  var svg = document.querySelector('svg.tl'), r = svg.getBoundingClientRect();
+  svg.dispatchEvent(new MouseEvent('mousemove', { clientX: r.left + r.width * 0.6, clientY: r.top + 60, bubbles: true }));
+  var tip = document.getElementById('tip');
+  out.push('tip=' + (tip.style.display === 'block' && /t = [0-9.]+ s/.test(tip.textContent) && /phase #[0-9]+/.test(tip.textContent)));
+  document.documentElement.setAttribute('data-test', out.join(' '));
+});
+JS
+nonce=$(grep -o 'nonce="[0-9a-f]*"' "$T/demo.html" | head -1)
+python3 - "$T/demo.html" "$T/interact.js" "$nonce" "$T/interact.html" <<'PY'
+import sys
+page, js, nonce, out = open(sys.argv[1]).read(), open(sys.argv[2]).read(), sys.argv[3], sys.argv[4]
+open(out, "w").write(page.replace("</body>", "<script %s>%s</script></body>" % (nonce, js)))
+PY
+chrome "$T/interact.html" "$T/interact"
+grep -q 'data-test="zoom=true unzoom=true tip=true"' "$T/interact.dom" && pass html.flame_zoom_and_hover \
+    || fail html.flame_zoom_and_hover "$(grep -o 'data-test="[^"]*"' "$T/interact.dom") $(head -2 "$T/interact.console")"
 rows=$(grep -o '<tr class="ph">' "$T/demo.dom" | wc -l)
 [ "$rows" -ge 3 ] && pass html.phase_rows || fail html.phase_rows "$rows phase rows in the table (the demo has 4 phases)"
 grep -q 'class="fr' "$T/demo.dom" && pass html.flame_drawn || fail html.flame_drawn "no flame graph frame in the DOM"
@@ -61,10 +92,19 @@ grep -q 'id="advice"' "$T/demo.dom" && grep -q 'class="rec"' "$T/demo.dom" && pa
     || fail html.recommendations "no recommendation for the demo (its save phase writes 64-byte records unbuffered)"
 grep -q 'demo-input.bin' "$T/demo.dom" && pass html.io_by_file || fail html.io_by_file "the demo's input file is not in the page"
 
-# ---- injection: a file and an argv[0] named like markup ----
+# ---- an incomplete record is flagged where it is seen first ----
+mkdir -p "$T/cut"
+f=$(ls "$T/demo"/*.pptrace | head -1)
+head -c $(( $(stat -c %s "$f") - 100 )) "$f" >"$T/cut/cut.pptrace"
+"$PP" report "$T/cut" --html "$T/cut.html" >/dev/null 2>&1
+grep -q 'id="incomplete"' "$T/cut.html" && grep -q 'truncated' "$T/cut.html" && pass html.truncated_flagged \
+    || fail html.truncated_flagged "a cut trace is not flagged"
+grep -q 'id="incomplete"' "$T/demo.html" && fail html.complete_not_flagged "a complete run is flagged" || pass html.complete_not_flagged
+
+# ---- injection: a file and an argv[0] named like markup; a forked child and an exec ----
 name='<img src=x onerror=alert(1)>'
 mkdir -p "$T/inj"
-"$PP" record -o "$T/injd" -- bash -c 'exec -a "<script>alert(2)</script>" python3 -c "
+"$PP" record -o "$T/injd" -- bash -c 'python3 -c pass; exec -a "<script>alert(2)</script>" python3 -c "
 import sys
 with open(sys.argv[1], \"w\") as f:
     for i in range(2000): f.write(\"x\" * 4096); f.flush()
@@ -84,3 +124,16 @@ else pass html.inj_no_element; fi
 # script data cannot close its element: one </script> per <script
 opened=$(grep -o '<script' "$T/inj.html" | wc -l); closed=$(grep -o '</script' "$T/inj.html" | wc -l)
 [ "$opened" -eq "$closed" ] && pass html.script_data_escaped || fail html.script_data_escaped "$opened <script, $closed </script"
+# the process tree: bash with its python3 child nested under it, and bash's exec into python3
+# shown as one process with two images
+python3 - "$T/inj.dom" <<'PY' && pass html.process_tree || fail html.process_tree "see above"
+import re, sys
+d = open(sys.argv[1]).read()
+tree = d[d.index('<ul class="tree">'):]
+tree = tree[:tree.index('</ul>\n')]
+n = tree.count("<li>")
+assert n >= 2, "%d processes in the tree, expected bash and its child" % n
+assert "<ul>" in tree, "no nesting in the process tree"
+root = tree[:tree.index("<ul>", 5)]
+assert "\u2192" in root and "images (exec)" in root, "the exec chain is not on the root process: " + root
+PY
