@@ -111,8 +111,9 @@ static const char *load(int i, long *num)
         case K_CHOICE: *num = choice_index(s->choices, use); ok = *num >= 0; break;
         case K_SIGNAL: ok = !parse_signal(use, num); break;
         case K_HEX: {
-            char *end;
-            ok = !*use || (strlen(use) <= 16 && (*num = (long)strtoull(use, &end, 16), !*end));
+            /* hex digits only: strtoull alone would take "-1", " 1f" and "0x1f" */
+            size_t n = strspn(use, "0123456789abcdefABCDEF");
+            ok = !use[n] && n <= 16 && (*num = (long)strtoull(use, NULL, 16), 1);
             break;
         }
         case K_STR: ok = strlen(use) < 512; break;
@@ -162,6 +163,10 @@ int pp_config_load(void)
     load(S_DISABLE, &v);
     if (v) return -1;
 
+    /* A rejected trace directory is not replaced by the default: that would write traces
+     * somewhere nobody asked for. */
+    const char *want = getenv(table[S_OUTPUT].name);
+    if (want && strlen(want) >= 512) { pp_log("%s: path too long; tracing off", "PHASEPROF_OUTPUT", 0); return -1; }
     const char *out = load(S_OUTPUT, &v);
     size_t k = 0;
     if (out[0] != '/') {                      /* absolute, so children that chdir agree */
