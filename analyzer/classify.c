@@ -182,6 +182,12 @@ void pp_classify(pp_analysis *a, const char *models_dir)
             else a->class_share[best] += p->share;
         }
     }
+    size_t root_phases = 0;
+    for (size_t i = 0; i < a->nphase; i++) root_phases += a->procs[a->phases[i].proc].pid == root_pid;
+    if (!root_phases) {              /* --pid of another process: the run's shares are unknown here */
+        for (size_t c = 0; c < f->nclass; c++) a->class_share[c] = NAN;
+        a->mixed_share = NAN;
+    }
     free(x);
     free(map);
 }

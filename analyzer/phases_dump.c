@@ -174,7 +174,7 @@ int phases_dump_analysis(const pp_analysis *a, FILE *out)
     cJSON_AddNumberToObject(sum, "root_pid", (double)rh->pid.u);
     cJSON_AddNumberToObject(sum, "wall_ns", a->wall_ns);
     cJSON_AddNumberToObject(sum, "wall_net_ns", a->wall_net_ns);
-    if (a->classifier) {
+    if (a->classifier && isfinite(a->mixed_share)) {
         cJSON *cs = cJSON_AddObjectToObject(sum, "class_time_share");
         for (size_t c = 0; c < a->nclass; c++) cJSON_AddItemToObject(cs, a->class_names[c], num_or_null(a->class_share[c]));
         cJSON_AddItemToObject(cs, "mixed", num_or_null(a->mixed_share));

@@ -203,8 +203,9 @@ int report_text(const pp_analysis *a, FILE *out)
     }
 
     /* The whole program: what fixing each cost everywhere would buy, and the best advice. */
-    fprintf(out, "\nWhole program (root pid %llu, %.2f s): speedup if fixed everywhere\n", (unsigned long long)rh->pid.u, a->wall_ns / 1e9);
-    for (int c = 0; c < PP_COSTS; c++) {
+    fprintf(out, "\nWhole program (root pid %llu, %.2f s): speedup if fixed everywhere%s\n", (unsigned long long)rh->pid.u,
+            a->wall_ns / 1e9, isnan(a->summary[0].upper_bound) ? ": not shown (its phases are not in this report)" : "");
+    for (int c = 0; c < PP_COSTS && !isnan(a->summary[c].upper_bound); c++) {
         const pp_speedup *sp = &a->summary[c];
         char u[32], pr[32], lo[32], hi[32];
         fprintf(out, "  %-5s at most %-9s", pp_cost_name[c], factor(u, sizeof u, sp->upper_bound));
@@ -213,7 +214,7 @@ int report_text(const pp_analysis *a, FILE *out)
         else fprintf(out, " (upper bound only)");
         fputc('\n', out);
     }
-    if (a->classifier) {
+    if (a->classifier && isfinite(a->mixed_share)) {
         fprintf(out, "  time by class:");
         for (size_t c = 0; c < a->nclass; c++) fprintf(out, " %s %.0f%%", a->class_names[c], 100 * a->class_share[c]);
         if (a->mixed_share > 0) fprintf(out, " mixed %.0f%%", 100 * a->mixed_share);

@@ -159,7 +159,9 @@ void pp_speedups(pp_analysis *a)
         }
         free(ts);
     }
-    for (int c = 0; c < PP_COSTS; c++) {
+    size_t root_phases = 0;
+    for (size_t i = 0; i < a->nphase; i++) root_phases += a->procs[a->phases[i].proc].pid == root_pid;
+    for (int c = 0; c < PP_COSTS && root_phases; c++) {   /* none under --pid of another process: unknown */
         a->summary[c].upper_bound = amdahl(W, sum_saved[c]);
         a->summary[c].predicted = rg ? amdahl(W, sum_pred[c]) : NAN;
         a->summary[c].low = rg ? amdahl(W, sum_lo[c]) : NAN;

@@ -164,6 +164,20 @@ assert rp["class"] == "wait" and rp["class_note"] == "off_cpu_untraced" and rp["
 assert cp["class"] == "wait" and cp["class_note"] is None and cp["metrics"]["wait_sleep_frac"] > 0.5, cp
 PY
 
+# --pid of a child: its phases, speedups over the root's wall time, no whole-program summary
+# (the root's phases are not in the report).
+cpid=$(python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(next(p["pid"] for p in r["processes"] if not p["root"] and p["exe"].endswith("sleep")))' "$T/sh.json" 2>/dev/null)
+"$PP" report "$T/sh" --models "$MODELS" --pid "${cpid:-0}" --json "$T/shc.json" 2>/dev/null
+python3 - "$T/shc.json" "$T/sh.json" <<'PY' && pass report_classify.pid_child || fail report_classify.pid_child "pid ${cpid:-none}"
+import json, sys
+c, full = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+assert c["phases"] and all(p["pid"] != c["summary"]["root_pid"] for p in c["phases"])
+assert c["summary"]["predicted_speedup"] is None and c["summary"]["class_time_share"] is None
+assert c["clock"] == full["clock"] and c["summary"]["wall_ns"] == full["summary"]["wall_ns"]
+p = max(c["phases"], key=lambda p: p["end_ns"] - p["start_ns"])
+assert p["speedup"]["wait"]["upper_bound"] > 2, p["speedup"]   # the root waits for it: its sleep is the run
+PY
+
 # A model that needs a feature this trace does not have: a note naming it, no class, exit 0.
 mkdir -p "$T/badmodels"
 python3 - "$MODELS/classifier_sw.json" "$T/badmodels/classifier_sw.json" <<'PY'
