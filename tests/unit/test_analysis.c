@@ -8,6 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 #include "analysis.h"
+#include "phases_dump.h"
+#include "report_text.h"
 #include "check.h"
 #include "tracegen.h"
 
@@ -124,6 +126,21 @@ int main(void)
                "io %.3f cpu %.3f (saved %.3f)", a->summary[PP_COST_IO].upper_bound, a->summary[PP_COST_CPU].upper_bound, saved_cpu);
         result("wall_at_most_thread_s", p0->cost_wall_s[PP_COST_WAIT] <= p0->cost_s[PP_COST_WAIT] && p1->cost_wall_s[PP_COST_IO] <= p1->cost_s[PP_COST_IO] + 1e-12, "");
     }
+    /* the terminal summary and the JSON carry the recorder's cost and the bounds */
+    char *txt = NULL; size_t tlen = 0;
+    FILE *mf = open_memstream(&txt, &tlen);
+    report_text(a, mf);
+    fclose(mf);
+    result("text_overhead_line", txt && strstr(txt, "recorder overhead: 5.0 ms (0.42% of CPU)") && strstr(txt, "(upper bound only)"),
+           "%.400s", txt ? txt : "");
+    free(txt);
+    txt = NULL;
+    mf = open_memstream(&txt, &tlen);
+    phases_dump_analysis(a, mf);
+    fclose(mf);
+    result("json_overhead", txt && strstr(txt, "\"overhead_of_cpu\":\t0.0041666") && strstr(txt, "\"recorder_hooked_calls\":\t123456"),
+           "%.300s", txt ? txt : "");
+    free(txt);
     pp_analysis_free(a);
 
     /* --from/--to: only the phases overlapping the range; --pid: an unknown pid is an error */
