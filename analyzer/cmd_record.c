@@ -397,7 +397,7 @@ static void list_traces(const char *dir, struct names *out)
     DIR *d = opendir(dir);
     if (!d) return;
     struct dirent *e;
-    while ((e = readdir(d))) if (e->d_name[0] != '.' && has_suffix(e->d_name, ".pptrace")) names_add(out, e->d_name);
+    while ((e = readdir(d))) if (has_suffix(e->d_name, ".pptrace")) names_add(out, e->d_name);
     closedir(d);
 }
 

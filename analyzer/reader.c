@@ -874,7 +874,8 @@ pp_set *pp_set_open(const char *path, char *err, size_t errlen)
     size_t nn = 0, cap = 0;
     struct dirent *e;
     while ((e = readdir(d))) {
-        if (e->d_name[0] == '.' || !has_suffix(e->d_name, ".pptrace")) continue;
+        /* dot-files too: the preload names files after the host, which may start with '.' */
+        if (!has_suffix(e->d_name, ".pptrace")) continue;
         xgrow((void **)&names, &cap, nn + 1, sizeof *names);
         size_t pl = strlen(path);
         char *full = xmalloc(pl + strlen(e->d_name) + 2);
