@@ -153,7 +153,7 @@ const char html_js[] =
     "    }\n"
     "    showTip(lines.join('\\n'), ev);\n"
     "  }\n"
-    "  document.querySelectorAll('svg.tl').forEach(function (svg) {\n"
+    "  document.querySelectorAll('svg.tl[data-axis]').forEach(function (svg) {\n"
     "    svg.addEventListener('mousemove', function (ev) { timelineTip(svg, ev); });\n"
     "    svg.addEventListener('mouseleave', function () { hideTip(); svg.querySelector('.cursor').setAttribute('visibility', 'hidden'); });\n"
     "  });\n"

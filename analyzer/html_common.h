@@ -36,6 +36,8 @@ const char *h_base(const char *p);
 
 /* The parts of the page, each appending to b. */
 void html_timeline(pp_buf *b, const pp_analysis *a, size_t proc, double axis_ns);
+/* Every process of the run as one row over time (the longest GANTT_ROWS), its phases coloured. */
+void html_gantt(pp_buf *b, const pp_analysis *a, double axis_ns);
 /* Per-phase details (flame graph, I/O per file and call site, allocation sites) for the phases
  * whose show[] flag is set; one pass over each process's records. */
 void html_phase_details(pp_buf *b, const pp_analysis *a, const unsigned char *show);

@@ -254,7 +254,8 @@ static void one_phase(pp_buf *b, const pp_analysis *a, const pp_aphase *ph, pp_t
     h_sec(b, (double)ph->start_ns);
     buf_puts(b, " → ");
     h_sec(b, (double)ph->end_ns);
-    buf_printf(b, ", %.1f%% of the run</small></h3>\n<div class=\"pgrid\"><div>", 100 * ph->share);
+    if (isfinite(ph->share)) buf_printf(b, ", %.1f%% of the run", 100 * ph->share);
+    buf_puts(b, "</small></h3>\n<div class=\"pgrid\"><div>");
     phase_metrics(b, ph);
     buf_puts(b, "</div><div>");
     buf_printf(b, "<h4>Where the CPU time went <small>(%.0f samples; click a frame to zoom, click the top bar to zoom out)</small></h4>\n", pa->cpu_n);

@@ -328,3 +328,73 @@ void html_timeline(pp_buf *b, const pp_analysis *a, size_t pi, double axis_ns)
     free(xs);
     free(vals);
 }
+
+/* ---- all processes over time ---- */
+#define GANTT_ROWS 80
+#define GANTT_RH 12.0
+
+static const pp_aproc *gantt_src;
+static int by_length(const void *x, const void *y)
+{
+    const pp_aproc *a = &gantt_src[*(const size_t *)x], *b = &gantt_src[*(const size_t *)y];
+    uint64_t la = a->end_ns - a->start_ns, lb = b->end_ns - b->start_ns;
+    return la < lb ? 1 : la > lb ? -1 : 0;
+}
+
+void html_gantt(pp_buf *b, const pp_analysis *a, double axis_ns)
+{
+    size_t n = a->nproc, *order = xmalloc((n ? n : 1) * sizeof *order);
+    for (size_t i = 0; i < n; i++) order[i] = i;
+    gantt_src = a->procs;
+    qsort(order, n, sizeof *order, by_length);
+    size_t rows = n < GANTT_ROWS ? n : GANTT_ROWS;
+    qsort(order, rows, sizeof *order, by_index);         /* shown in start order (procs are) */
+    double height = (double)rows * (GANTT_RH + 2) + 24;
+    buf_printf(b, "<svg class=\"tl gantt\" viewBox=\"0 0 %.0f %.0f\" width=\"100%%\" role=\"img\">\n", TL_W, height);
+    for (size_t r = 0; r < rows; r++) {
+        const pp_aproc *p = &a->procs[order[r]];
+        double y = (double)r * (GANTT_RH + 2);
+        pp_buf name;
+        buf_init(&name);
+        buf_printf(&name, "%u %s", p->pid, h_base(p->exe ? p->exe : "?"));
+        buf_printf(b, "<text x=\"%.0f\" y=\"%.1f\" class=\"ll\">", TL_LM - 6, y + GANTT_RH - 2);
+        label(b, name.data, 26);
+        buf_puts(b, "</text>");
+        double xa = xof((double)p->start_ns, axis_ns), xb = xof((double)p->end_ns, axis_ns);
+        buf_printf(b, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.0f\" class=\"s-idle\" data-tip=\"",
+                   xa, y, xb - xa > 0.5 ? xb - xa : 0.5, GANTT_RH);
+        h_esc(b, name.data);
+        buf_puts(b, ": ");
+        h_sec(b, (double)p->start_ns);
+        buf_puts(b, " → ");
+        h_sec(b, (double)p->end_ns);
+        buf_puts(b, "\"/>");
+        for (size_t k = 0; k < p->nphases; k++) {
+            const pp_aphase *ph = &a->phases[p->phase0 + k];
+            double pa = xof((double)ph->start_ns, axis_ns), pb = xof((double)ph->end_ns, axis_ns);
+            buf_printf(b, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.0f\" fill=\"%s\" data-tip=\"",
+                       pa, y, pb - pa > 0.5 ? pb - pa : 0.5, GANTT_RH, h_class_color(ph->cls, ph->type));
+            h_esc(b, name.data);
+            buf_printf(b, ": phase #%d, ", ph->id);
+            if (ph->cls) h_esc(b, ph->cls); else buf_printf(b, "type %c", 'A' + ph->type % 26);
+            buf_puts(b, ", ");
+            h_sec(b, (double)ph->start_ns);
+            buf_puts(b, " → ");
+            h_sec(b, (double)ph->end_ns);
+            buf_puts(b, "\"/>");
+        }
+        buf_puts(b, "\n");
+        buf_free(&name);
+    }
+    double ya = (double)rows * (GANTT_RH + 2) + 2;
+    double step = nice_ceil(axis_ns / 1e9 / 10);
+    buf_printf(b, "<line x1=\"%.0f\" x2=\"%.0f\" y1=\"%.1f\" y2=\"%.1f\" class=\"axis\"/>", TL_LM, TL_LM + TL_PW, ya, ya);
+    for (double t = 0; t <= axis_ns / 1e9 * 1.0001; t += step) {
+        double x = xof(t * 1e9, axis_ns);
+        buf_printf(b, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" class=\"axis\"/><text x=\"%.1f\" y=\"%.1f\" class=\"tx\">%g s</text>",
+                   x, x, ya, ya + 4, x, ya + 15, t);
+    }
+    buf_puts(b, "</svg>\n");
+    if (n > rows) buf_printf(b, "<p class=\"muted\">The %zu longest of %zu traces are drawn.</p>\n", rows, n);
+    free(order);
+}

@@ -79,8 +79,15 @@ static void header(pp_buf *b, const pp_analysis *a)
     h_dur(b, a->wall_ns);
     buf_puts(b, "</div>");
     fact(b, "processes, threads");
-    buf_printf(b, "%zu process%s, %llu thread%s</div>", a->nproc, a->nproc == 1 ? "" : "es",
-               (unsigned long long)a->threads, a->threads == 1 ? "" : "s");
+    size_t npid = 0;
+    {
+        pp_u64map seen = { 0 };
+        for (size_t i = 0; i < a->nproc; i++) { int c; u64map_slot(&seen, a->procs[i].pid, &c); npid += (size_t)c; }
+        u64map_free(&seen);
+    }
+    buf_printf(b, "%zu process%s", npid, npid == 1 ? "" : "es");
+    if (npid != a->nproc) buf_printf(b, " <small>(%zu images: exec)</small>", a->nproc);
+    buf_printf(b, ", %llu thread%s</div>", (unsigned long long)a->threads, a->threads == 1 ? "" : "s");
     fact(b, "phases found");
     buf_printf(b, "%zu</div>", a->nphase);
     fact(b, "counters");
@@ -184,13 +191,13 @@ static void summary(pp_buf *b, const pp_analysis *a)
     const pp_aphase *big = NULL;
     for (size_t i = 0; i < a->nphase; i++)
         if (a->phases[i].proc == a->root || a->nproc == 1)
-            if (!big || a->phases[i].share > big->share) big = &a->phases[i];
+            if (!big || a->phases[i].end_ns - a->phases[i].start_ns > big->end_ns - big->start_ns) big = &a->phases[i];
     if (!big && a->nphase) big = &a->phases[0];
     if (big) {
         buf_printf(b, "The run splits into <b>%zu phase%s</b>. The longest is <a href=\"#phase-%d\">phase #%d</a>, ",
                    a->nphase, a->nphase == 1 ? "" : "s", big->id, big->id);
         class_badge(b, big);
-        buf_printf(b, ", %.0f%% of the run.", 100 * big->share);
+        if (isfinite(big->share)) buf_printf(b, ", %.0f%% of the run.", 100 * big->share); else buf_puts(b, ".");
     } else buf_puts(b, "No phase could be found: the traces hold no samples.");
     double g;
     int c = best_cost(a->summary, &g);
@@ -237,7 +244,7 @@ static void summary(pp_buf *b, const pp_analysis *a)
     }
 }
 
-static void timeline(pp_buf *b, const pp_analysis *a)
+static void timeline(pp_buf *b, const pp_analysis *a, unsigned char *drawn)
 {
     buf_puts(b, "<h2 id=\"timeline\">Timeline</h2>\n<div class=\"legend\">"
                 "<span><i style=\"background:#4e79a7\"></i>cores computing</span>"
@@ -255,6 +262,10 @@ static void timeline(pp_buf *b, const pp_analysis *a)
     double axis = a->wall_ns;
     for (size_t i = 0; i < a->nproc; i++) if ((double)a->procs[i].end_ns > axis) axis = (double)a->procs[i].end_ns;
     if (!(axis > 0)) axis = 1;
+    if (a->nproc > 1) {
+        buf_puts(b, "<h3>All processes <small>(one row per trace, phases coloured by class; hover for details)</small></h3>\n");
+        html_gantt(b, a, axis);
+    }
     /* the root first, then the longest others */
     size_t *order = xmalloc((a->nproc ? a->nproc : 1) * sizeof *order), n = 0;
     for (size_t i = 0; i < a->nproc; i++) if (a->procs[i].w) order[n++] = i;
@@ -274,6 +285,7 @@ static void timeline(pp_buf *b, const pp_analysis *a)
         buf_printf(b, ", %zu phase%s, %llu thread%s</small></h3>\n", p->nphases, p->nphases == 1 ? "" : "s",
                    (unsigned long long)p->threads, p->threads == 1 ? "" : "s");
         html_timeline(b, a, order[k], axis);
+        drawn[order[k]] = 1;
     }
     if (n > MAX_TL_PROCS) buf_printf(b, "<p class=\"muted\">%zu shorter processes are not drawn; they are in the process tree below.</p>\n", n - MAX_TL_PROCS);
     free(order);
@@ -302,7 +314,8 @@ static void phase_table(pp_buf *b, const pp_analysis *a, const unsigned char *de
         h_sec(b, (double)ph->start_ns);
         buf_puts(b, "</td><td>");
         h_sec(b, (double)ph->end_ns);
-        buf_printf(b, "</td><td>%.1f%%</td><td class=\"l\">", 100 * ph->share);
+        if (isfinite(ph->share)) buf_printf(b, "</td><td>%.1f%%</td><td class=\"l\">", 100 * ph->share);
+        else buf_puts(b, "</td><td>n/a</td><td class=\"l\">");
         class_badge(b, ph);
         buf_puts(b, "</td><td>");
         if (isfinite(ph->confidence)) buf_printf(b, "%.0f%%", 100 * ph->confidence); else buf_puts(b, "n/a");
@@ -487,14 +500,17 @@ static void process_tree(pp_buf *b, const pp_analysis *a)
     u64map_free(&by_pid);
 }
 
-/* Script data: the phases (for hover details). */
-static void page_data(pp_buf *b, const pp_analysis *a)
+/* Script data: the phases of the processes drawn in detail (for hover details). */
+static void page_data(pp_buf *b, const pp_analysis *a, const unsigned char *drawn)
 {
     buf_puts(b, "<script type=\"application/json\" id=\"pp-data\">{\"phases\":[");
+    int first = 1;
     for (size_t i = 0; i < a->nphase; i++) {
         const pp_aphase *ph = &a->phases[i];
-        buf_printf(b, "%s{\"id\":%d,\"pid\":%u,\"a\":%llu,\"b\":%llu,\"type\":%d,\"cls\":", i ? "," : "", ph->id,
+        if (!drawn[ph->proc]) continue;
+        buf_printf(b, "%s{\"id\":%d,\"pid\":%u,\"a\":%llu,\"b\":%llu,\"type\":%d,\"cls\":", first ? "" : ",", ph->id,
                    a->procs[ph->proc].pid, (unsigned long long)ph->start_ns, (unsigned long long)ph->end_ns, ph->type);
+        first = 0;
         h_jsonz(b, ph->cls);
         buf_puts(b, ",\"conf\":");
         h_num(b, ph->confidence);
@@ -548,7 +564,8 @@ int report_html(const pp_analysis *a, FILE *out)
 
     header(&b, a);
     summary(&b, a);
-    timeline(&b, a);
+    unsigned char *drawn = xcalloc(a->nproc ? a->nproc : 1, 1);
+    timeline(&b, a, drawn);
     phase_table(&b, a, detail);
     speedups(&b, a);
     recommendations(&b, a);
@@ -562,7 +579,8 @@ int report_html(const pp_analysis *a, FILE *out)
     buf_printf(&b, "%zu trace file%s. Figures the traces cannot give show as n/a, never estimated.</footer>\n",
                a->set ? a->set->n : 0, a->set && a->set->n == 1 ? "" : "s");
     buf_puts(&b, "</main><div id=\"tip\"></div>\n");
-    page_data(&b, a);
+    page_data(&b, a, drawn);
+    free(drawn);
     buf_printf(&b, "<script nonce=\"%s\">//<![CDATA[\n", nonce);
     buf_puts(&b, html_js);
     buf_puts(&b, "//]]>\n</script>\n</body></html>\n");
