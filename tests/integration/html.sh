@@ -67,19 +67,24 @@ window.addEventListener('load', function () {
     fl.querySelector('.fr.anc').click();
     out.push('unzoom=' + (fl.querySelectorAll('.fr.anc').length === 0));
   } else out.push('zoom=noframe');
-  var svg = document.querySelector('svg.tl'), r = svg.getBoundingClientRect();
+  var svg = document.querySelector('svg.tl[data-axis]'), r = svg.getBoundingClientRect();
   svg.dispatchEvent(new MouseEvent('mousemove', { clientX: r.left + r.width * 0.6, clientY: r.top + 60, bubbles: true }));
   var tip = document.getElementById('tip');
   out.push('tip=' + (tip.style.display === 'block' && /t = [0-9.]+ s/.test(tip.textContent) && /phase #[0-9]+/.test(tip.textContent)));
   document.documentElement.setAttribute('data-test', out.join(' '));
 });
 JS
-nonce=$(grep -o 'nonce="[0-9a-f]*"' "$T/demo.html" | head -1)
-python3 - "$T/demo.html" "$T/interact.js" "$nonce" "$T/interact.html" <<'PY'
+# with_script PAGE JS OUT: the page with one more script of ours (the page's own nonce)
+with_script() {
+    local nonce
+    nonce=$(grep -o 'nonce="[0-9a-f]*"' "$1" | head -1)
+    python3 - "$1" "$2" "$nonce" "$3" <<'PY'
 import sys
 page, js, nonce, out = open(sys.argv[1]).read(), open(sys.argv[2]).read(), sys.argv[3], sys.argv[4]
 open(out, "w").write(page.replace("</body>", "<script %s>%s</script></body>" % (nonce, js)))
 PY
+}
+with_script "$T/demo.html" "$T/interact.js" "$T/interact.html"
 chrome "$T/interact.html" "$T/interact"
 grep -q 'data-test="zoom=true unzoom=true tip=true"' "$T/interact.dom" && pass html.flame_zoom_and_hover \
     || fail html.flame_zoom_and_hover "$(grep -o 'data-test="[^"]*"' "$T/interact.dom") $(head -2 "$T/interact.console")"
@@ -124,6 +129,26 @@ else pass html.inj_no_element; fi
 # script data cannot close its element: one </script> per <script
 opened=$(grep -o '<script' "$T/inj.html" | wc -l); closed=$(grep -o '</script' "$T/inj.html" | wc -l)
 [ "$opened" -eq "$closed" ] && pass html.script_data_escaped || fail html.script_data_escaped "$opened <script, $closed </script"
+# hover on a multi-process page: a process row of the overview, then a process's timeline; any
+# error in the handlers would show in the console
+cat >"$T/hover.js" <<'JS'
+window.addEventListener('load', function () {
+  var out = [], tip = document.getElementById('tip');
+  var row = document.querySelector('svg.gantt rect[data-tip]');
+  var gr = row.getBoundingClientRect();
+  row.dispatchEvent(new MouseEvent('mousemove', { bubbles: true, clientX: gr.left + 1, clientY: gr.top + 1 }));
+  row.dispatchEvent(new MouseEvent('mouseover', { bubbles: true, clientX: gr.left + 1, clientY: gr.top + 1 }));
+  out.push('row=' + (tip.style.display === 'block' && tip.textContent === row.getAttribute('data-tip')));
+  var svg = document.querySelector('svg.tl[data-axis]'), r = svg.getBoundingClientRect();
+  svg.dispatchEvent(new MouseEvent('mousemove', { clientX: r.left + r.width * 0.3, clientY: r.top + 60, bubbles: true }));
+  out.push('tip=' + /t = [0-9.]+ s/.test(tip.textContent));
+  document.documentElement.setAttribute('data-test', out.join(' '));
+});
+JS
+with_script "$T/inj.html" "$T/hover.js" "$T/hover.html"
+chrome "$T/hover.html" "$T/hover"
+grep -q 'data-test="row=true tip=true"' "$T/hover.dom" && [ ! -s "$T/hover.console" ] && pass html.multiprocess_hover \
+    || fail html.multiprocess_hover "$(grep -o 'data-test="[^"]*"' "$T/hover.dom") $(head -2 "$T/hover.console")"
 # the process tree: bash with its python3 child nested under it, and bash's exec into python3
 # shown as one process with two images
 python3 - "$T/inj.dom" <<'PY' && pass html.process_tree || fail html.process_tree "see above"
