@@ -379,8 +379,16 @@ static void advise_wait(pp_aphase *p, const ptally *pt, double D, pp_buf *b)
 static void advise_cpu(const pp_analysis *a, pp_aphase *p, double D, pp_buf *b)
 {
     const double *m = p->seg->mean;
-    char *facts = fmt(b, "%.2f s of CPU (%.2f cores busy) outside I/O and allocation (%.0f%% of the phase)",
-                      p->cost_s[PP_COST_CPU], p->cost_frac[PP_COST_CPU], D > 0 ? 100 * p->cost_wall_s[PP_COST_CPU] / D : 0);
+    /* The CPU cost includes time runnable but preempted (speedup.c): say how much, so a loaded
+     * machine is not mistaken for a program using more CPU than it got. */
+    double on_cpu = isfinite(m[PP_WF_cpu_util]) ? m[PP_WF_cpu_util] : 0;
+    double preempted = p->cost_s[PP_COST_CPU] - on_cpu * D;
+    char *facts = preempted > 0.1 * p->cost_s[PP_COST_CPU]
+        ? fmt(b, "%.2f s computing or waiting for a core outside I/O and allocation (%.0f%% of the phase; "
+                 "%.2f cores busy, %.2f s preempted by other work on the machine)",
+              p->cost_s[PP_COST_CPU], D > 0 ? 100 * p->cost_wall_s[PP_COST_CPU] / D : 0, on_cpu, preempted)
+        : fmt(b, "%.2f s of CPU (%.2f cores busy) outside I/O and allocation (%.0f%% of the phase)",
+              p->cost_s[PP_COST_CPU], p->cost_frac[PP_COST_CPU], D > 0 ? 100 * p->cost_wall_s[PP_COST_CPU] / D : 0);
     pp_buf w; buf_init(&w);
     for (size_t h = 0; h < p->nhot; h++) buf_printf(&w, "%s%s %.0f%%", h ? ", " : "", p->hot[h], 100 * p->hot_share[h]);
     const char *finding = p->class_note ? "compute-bound or memory-bound (no hardware counters to tell which): the time is in the hot functions"

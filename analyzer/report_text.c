@@ -31,6 +31,7 @@ static const char *factor(char *out, size_t cap, double v)
 {
     if (isinf(v)) snprintf(out, cap, "unbounded");
     else if (!isfinite(v)) snprintf(out, cap, "-");
+    else if (v >= 100) snprintf(out, cap, "100×+");     /* the cost is (nearly) the whole run */
     else snprintf(out, cap, v < 10 ? "%.2f×" : "%.0f×", v);
     return out;
 }
