@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Runs the paired fix workloads and writes the speedup regressor's training data (python3 stdlib only).
 
-    pairs_suite.py [--build build] [--out models/speedup_data.csv] [--reps 3] [--scale 1.0]
+    pairs_suite.py [--build build] [--out models/speedup_data.csv] [--reps 5] [--scale 1.0]
                    [--pairs KIND:SETTING,...] [--quick] [--work DIR]
                    [--evaluate] [--eval-out models/evaluation_speedup.txt] [--seed 1]
 
@@ -15,21 +15,29 @@ has a slow and a fixed variant doing the same work; each (kind, setting) is one 
     read/write calls) into the features, as a report phase covering the run would be.
  3. The traced cost C of the kind's cost (io: io_frac, alloc: alloc_frac, wait: wait_frac, cpu:
     cpu_util), in seconds on the critical path:
-        C = sum over windows of frac * width / max(1, threads)
+        C = sum over windows of min(frac, threads) * width / max(1, threads)
     (thread-seconds shared over the live threads: with T symmetric threads each carries 1/T of
     it), less the recorder's own cost inside those timed calls: n_calls * k_in, k_in measured by
     the calib_io / calib_alloc programs (below); waits are not corrected (blocked time dwarfs the
-    hook); cpu is corrected by k_all for every io and alloc call (the hook runs on the CPU).
+    hook).  cpu is the share of the run neither in I/O nor blocked (computing, or runnable but
+    preempted: on a loaded machine cpu_util misses the latter, the wall clock does not).
+    C is then taken as a share of the traced run net of the recorder's cost outside the timed
+    calls (n_calls * k_all), and that share of W_slow: a share is what stays put when load on
+    the machine stretches a run, seconds are not.  The report likewise applies the phase's share
+    to its wall time (best net of the recorder's own time, FOOTER self_ns).
  4. The fix factor f = C / (C - (W_slow - W_fixed)): how many times faster that cost became.
-    Clipped to [1, 100]: a fix that saved nothing (or noise made it look slower) is 1; one that
-    saved C or more (the fixed variant also lost work the trace did not count as that cost) is
-    100, where the whole-program speedup no longer depends on f (S = W / (W - 0.99 C)).
+    Clipped to [1, 30]: a fix that saved nothing (or noise made it look slower) is 1; one that
+    saved nearly all of C, or more (the fixed variant also lost work the trace did not count as
+    that cost) is 30, past which the whole-program speedup hardly depends on f (S = W / (W -
+    0.97 C)), while leaf means of values up to 100 pulled the forest's predictions for
+    neighbouring kinds far up (models/README.md compares the clips).
 
-Recorder calibration: calib_io does 10^6 one-byte write()s to /dev/null, calib_alloc 3*10^6
+Recorder calibration: calib_io does 5*10^5 one-byte write()s to /dev/null, calib_alloc 1.5*10^6
 malloc(32)+free (slow variant; the fixed variant does none, so the difference removes process
-start-up).  Uninstrumented: Δ = N * t_call.  Traced: the timed cost is N * (t_call + k_in); the
-traced wall is N * (t_call + k_all).  Medians of --reps runs.  The constants go into the CSV as
-comment lines.
+start-up).  Uninstrumented: the difference is N * t_call.  Traced: the timed cost is
+N * (t_call + k_in); the traced wall is N * (t_call + k_all).  Fastest of 5 runs for wall times
+(load only adds to a fixed amount of work), median for the traced cost.  The constants go into
+the CSV as comment lines.
 
 Rows (models/speedup_data.csv):
     workload,group,counter_set,fix_kind,pair,cost,speedup,w_slow_s,w_fixed_s,w_traced_s,
@@ -60,7 +68,7 @@ PROGS = ["pair_io", "pair_alloc", "pair_wait", "pair_cpu"]
 COST_KIND = {"cpu": 0, "io": 1, "alloc": 2, "wait": 3}
 COST_FEATURE = {"cpu": "cpu_util", "io": "io_frac", "alloc": "alloc_frac", "wait": "wait_frac"}
 SKIP = {"pid", "ppid", "exe", "exec_gen", "window", "start_s", "end_s", "duration_s", "rss_bytes", "sig_samples"}
-F_MIN, F_MAX = 1.0, 100.0
+F_MIN, F_MAX = 1.0, 30.0
 IGNORE = "fix_kind,pair,cost,speedup,w_slow_s,w_fixed_s,w_traced_s,c_traced_s,c_s"
 QUICK_PAIRS = "write_buf:0,pool:1"
 
@@ -154,9 +162,9 @@ def calibrate(pp, build, args, work):
     out = {}
     for prog, kind, cost, feat in (("pair_io", "calib_io", "io", "io_frac"), ("pair_alloc", "calib_alloc", "alloc", "alloc_frac")):
         path = os.path.join(build, "workloads", prog)
-        base = [path, "--kind", kind, "--setting", "0", "--dir", work, "--scale", "0.5"]
+        base = [path, "--kind", kind, "--setting", "0", "--dir", work, "--scale", "0.2" if args.quick else "0.5"]
         plain, plain0, tr, tr0, cost_s, cost0, ncalls = [], [], [], [], [], [], []
-        for _ in range(5):
+        for _ in range(3 if args.quick else 5):
             plain.append(wall(base + ["--variant", "slow"]))
             plain0.append(wall(base + ["--variant", "fixed"]))
             rows, w = traced(pp, base + ["--variant", "slow"], work)
@@ -189,7 +197,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--build", default="build")
     ap.add_argument("--out", default="models/speedup_data.csv")
-    ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--reps", type=int, default=5)
     ap.add_argument("--scale", type=float, default=1.0)
     ap.add_argument("--pairs", default="", help="only these KIND:SETTING, comma-separated")
     ap.add_argument("--quick", action="store_true", help="two pairs, one rep (%s)" % QUICK_PAIRS)
@@ -197,6 +205,7 @@ def main():
     ap.add_argument("--evaluate", action="store_true", help="leave-one-kind-out evaluation of the CSV (no runs)")
     ap.add_argument("--eval-out", default=None)
     ap.add_argument("--seed", default="1")
+    ap.add_argument("--train-opts", default="", help="more `phaseprof train` options for --evaluate (e.g. --mtry N)")
     args = ap.parse_args()
     pp = os.path.join(args.build, "phaseprof")
     if args.evaluate:
@@ -233,17 +242,20 @@ def main():
         th = max(1.0, means.get("threads") or 1.0)
         io_calls = (means.get("io_calls_ps") or 0) * w_win / th
         al_calls = (means.get("alloc_calls_ps") or 0) * w_win / th
+        # the traced run net of the recorder's own time, which lies outside the timed calls
+        w_net = max(w_win - io_calls * cal["io"][1] - al_calls * cal["alloc"][1], 0.5 * w_win)
         if cost == "io":
             c = c_tr - io_calls * cal["io"][0]
         elif cost == "alloc":
             c = c_tr - al_calls * cal["alloc"][0]
         elif cost == "cpu":
-            c = c_tr - io_calls * cal["io"][1] - al_calls * cal["alloc"][1]
+            # the time neither in I/O nor blocked: computing, or runnable but preempted on a
+            # loaded machine (cpu_util misses that part, the wall clock does not)
+            c = w_net - thread_seconds(rows, "io_frac")[1] - thread_seconds(rows, "wait_frac")[1]
         else:
             c = c_tr
-        # the cost's share of the run, both net of the recorder's own time, then in the
-        # uninstrumented run's seconds (the report applies the share to its own wall time)
-        w_net = max(w_win - io_calls * cal["io"][1] - al_calls * cal["alloc"][1], 1e-9)
+        # the cost's share of the run, applied to the uninstrumented run (a share is what stays
+        # put when load stretches a run; the seconds do not)
         share = min(max(c, 0.0) / w_net, 1.0)
         c = share * w_slow
         dw = w_slow - w_fixed
@@ -310,7 +322,7 @@ def evaluate(pp, args):
     fd, pred_path = tempfile.mkstemp(suffix=".csv")
     os.close(fd)
     cmd = [pp, "train", "--task", "regress", "--data", args.out, "--label", "fix_factor", "--ignore", IGNORE,
-           "--seed", args.seed, "--evaluate", "--predictions", pred_path, "-q"]
+           "--seed", args.seed] + args.train_opts.split() + ["--evaluate", "--predictions", pred_path, "-q"]
     r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     if r.returncode != 0:
         print(r.stderr, file=sys.stderr)
