@@ -149,8 +149,17 @@ static inline int lock_sampled(void)
         return r_;                                                   \
     } while (0)
 
-/* lock hook NAME(ARG) for a lock of KIND with try function TRY */
-#define LOCK_HOOK(name, type, kind, try)                                                    \
+/* A mutex nobody holds (glibc's lock word, part of its public struct layout, is 0): lock it
+ * directly, as a trylock would succeed and cost as much again.  The word is read without
+ * synchronization: another thread taking the mutex in between makes us block untimed, once. */
+static inline int mutex_looks_free(pthread_mutex_t *m)
+{
+    return *(volatile int *)&m->__data.__lock == 0;
+}
+static inline int lock_looks_free(void *l) { (void)l; return 0; }
+
+/* lock hook NAME(ARG) for a lock of KIND with try function TRY; FREE(l): no need to try */
+#define LOCK_HOOK(name, type, kind, try, free)                                              \
     __attribute__((noinline)) static int name##_slow(type *l, void *ra)                    \
     {                                                                                       \
         PP_REAL(try);                                                                       \
@@ -159,13 +168,13 @@ static inline int lock_sampled(void)
     PP_EXPORT int name(type *l)                                                             \
     {                                                                                       \
         if (pp_unlikely(!real_##name)) PP_REAL(name);                                       \
-        if (pp_likely(!lock_sampled())) return real_##name(l);                              \
+        if (pp_likely(!lock_sampled()) || free(l)) return real_##name(l);                   \
         return name##_slow(l, __builtin_return_address(0));                                 \
     }
 
-LOCK_HOOK(pthread_mutex_lock, pthread_mutex_t, PP_WAIT_MUTEX, pthread_mutex_trylock)
-LOCK_HOOK(pthread_rwlock_rdlock, pthread_rwlock_t, PP_WAIT_RWLOCK, pthread_rwlock_tryrdlock)
-LOCK_HOOK(pthread_rwlock_wrlock, pthread_rwlock_t, PP_WAIT_RWLOCK, pthread_rwlock_trywrlock)
+LOCK_HOOK(pthread_mutex_lock, pthread_mutex_t, PP_WAIT_MUTEX, pthread_mutex_trylock, mutex_looks_free)
+LOCK_HOOK(pthread_rwlock_rdlock, pthread_rwlock_t, PP_WAIT_RWLOCK, pthread_rwlock_tryrdlock, lock_looks_free)
+LOCK_HOOK(pthread_rwlock_wrlock, pthread_rwlock_t, PP_WAIT_RWLOCK, pthread_rwlock_trywrlock, lock_looks_free)
 
 PP_EXPORT int pthread_mutex_timedlock(pthread_mutex_t *m, const struct timespec *ts)
 {
