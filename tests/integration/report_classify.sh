@@ -109,7 +109,9 @@ def typed(r):
     assert abs(sum(s["class_time_share"].values()) - 1) < 0.05, s["class_time_share"]
     for c in ("cpu", "io", "alloc", "wait"):
         sp = s["predicted_speedup"][c]
-        assert isinstance(sp["upper_bound"], num) and sp["upper_bound"] >= 1, sp
+        # null: unbounded (the cost is the whole run: a compute loop on a machine so loaded that
+        # it waits for a core the rest of the time), see docs/report.md
+        assert sp["upper_bound"] is None or (isinstance(sp["upper_bound"], num) and sp["upper_bound"] >= 1), sp
         for k in ("predicted", "low", "high"):
             assert sp[k] is None or isinstance(sp[k], num), sp
     assert isinstance(s["wall_ns"], num) and s["wall_ns"] > 0
