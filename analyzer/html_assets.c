@@ -67,6 +67,7 @@ const char html_css[] =
     ".rec .gain { float: right; font-size: 18px; font-weight: 700; color: #2e7d32; }\n"
     ".rec .where { font-family: ui-monospace, monospace; font-size: 12px; color: #555; overflow-wrap: anywhere; }\n"
     ".rec p { margin: 3px 0; }\n"
+    "details summary { cursor: pointer; color: #2c5d8f; margin: 6px 0; }\n"
     "ul.tree, ul.tree ul { list-style: none; padding-left: 18px; margin: 2px 0; }\n"
     "ul.tree > li { padding-left: 0; }\n"
     "ul.tree li { margin: 2px 0; }\n"

@@ -23,6 +23,7 @@
 #define MAX_DETAILS 16
 #define MAX_TREE 400
 #define MAX_RECS 20
+#define RECS_OPEN 6               /* shown open; the rest behind a <details> */
 
 static const struct pp_r_HEADER *root_header(const pp_analysis *a)
 {
@@ -392,6 +393,7 @@ static void recommendations(pp_buf *b, const pp_analysis *a)
     qsort(idx, n, sizeof *idx, by_gain);
     buf_puts(b, "<div id=\"recs\">");
     for (k = 0; k < n && k < MAX_RECS; k++) {
+        if (k == RECS_OPEN) buf_printf(b, "<details><summary>%zu more recommendations</summary>\n", (n < MAX_RECS ? n : MAX_RECS) - RECS_OPEN);
         const pp_aphase *ph = &a->phases[idx[k][0]];
         const pp_advice *ad = &ph->advice[idx[k][1]];
         const char *cost = ad->cost >= 0 && ad->cost < PP_COSTS ? pp_cost_name[ad->cost] : "?";
@@ -409,6 +411,7 @@ static void recommendations(pp_buf *b, const pp_analysis *a)
         if (ad->where) { buf_puts(b, "<p class=\"where\">at "); h_esc(b, ad->where); buf_puts(b, "</p>"); }
         buf_puts(b, "</div>\n");
     }
+    if (k > RECS_OPEN) buf_puts(b, "</details>");
     buf_puts(b, "</div>");
     if (n > MAX_RECS) buf_printf(b, "<p class=\"muted\">… %zu more in the phase details and --json.</p>\n", n - MAX_RECS);
     free(idx);
