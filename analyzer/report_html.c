@@ -42,16 +42,26 @@ static void put_exe(pp_buf *b, const pp_aproc *p, int basename)
     buf_escape_html(b, s + st, n - st);
 }
 
-static void put_list(pp_buf *b, pp_val v, const char *sep)
+/* A string list (argv, events), escaped, cut after max bytes of text (at a UTF-8 boundary) so a
+ * command line of megabytes does not make the page that big. */
+static void put_list(pp_buf *b, pp_val v, const char *sep, size_t max)
 {
     pp_iter it = pp_iter_of(v);
     const uint8_t *s;
-    size_t len;
+    size_t len, used = 0;
     int first = 1;
     while (pp_iter_str(&it, &s, &len)) {
         if (!first) buf_puts(b, sep);
         first = 0;
+        if (used + len > max) {
+            size_t cut = max > used ? max - used : 0;
+            while (cut > 0 && (s[cut] & 0xc0) == 0x80) cut--;
+            buf_escape_html(b, s, cut);
+            buf_puts(b, " …");
+            return;
+        }
         buf_escape_html(b, s, len);
+        used += len;
     }
 }
 
@@ -61,7 +71,7 @@ static void header(pp_buf *b, const pp_analysis *a)
 {
     const struct pp_r_HEADER *h = root_header(a);
     buf_puts(b, "<h1>phaseprof report</h1>\n<code class=\"cmd\">");
-    if (h) put_list(b, h->argv, " "); else buf_puts(b, "(no header)");
+    if (h) put_list(b, h->argv, " ", 4096); else buf_puts(b, "(no header)");
     buf_puts(b, "</code>\n<div class=\"facts\">");
     fact(b, "host");
     if (h) buf_escape_html(b, h->host.b.p, h->host.b.len);
@@ -95,7 +105,7 @@ static void header(pp_buf *b, const pp_analysis *a)
     if (h) {
         buf_escape_html(b, h->backend.b.p, h->backend.b.len);
         buf_puts(b, ": <small>");
-        if (h->events.b.count) put_list(b, h->events, ", "); else buf_puts(b, "none");
+        if (h->events.b.count) put_list(b, h->events, ", ", 1024); else buf_puts(b, "none");
         buf_puts(b, "</small>");
     }
     buf_puts(b, "</div>");
@@ -347,7 +357,11 @@ static void phase_table(pp_buf *b, const pp_analysis *a, const unsigned char *de
     }
     buf_puts(b, "</table>\n");
     if (a->nphase > MAX_PHASE_ROWS) buf_printf(b, "<p class=\"muted\">… %zu more phases (see --json for all of them).</p>\n", a->nphase - MAX_PHASE_ROWS);
-    buf_puts(b, "<p class=\"muted\">cpu, io, alloc, wait: threads busy at each on average (1.00 = one thread all the time). "
+    buf_puts(b, "<p class=\"muted\">Classes: <b>cpu</b> computing (without hardware counters it may also be memory-bound: "
+                "“compute or memory”), <b>memory</b> waiting on memory (hardware counters only), <b>io</b> in reads, writes "
+                "and other I/O calls, <b>alloc</b> in the allocator, <b>wait</b> blocked on locks, sleeps, polls, "
+                "threads or children, <b>mixed</b> two of these close together (both named).<br/>");
+    buf_puts(b, "cpu, io, alloc, wait: threads busy at each on average (1.00 = one thread all the time). "
                 "Speedups are whole-program factors (old wall time / new wall time) if that cost were fixed in this phase.</p>\n");
 }
 
@@ -548,7 +562,7 @@ int report_html(const pp_analysis *a, FILE *out)
                  "script-src 'nonce-%s'; img-src data:\"/>\n"
                  "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"/>\n"
                  "<link rel=\"icon\" href=\"data:,\"/>\n<title>phaseprof — ", nonce);
-    if (h) put_list(&b, h->argv, " ");
+    if (h) put_list(&b, h->argv, " ", 160);
     buf_puts(&b, "</title>\n<style>\n");
     buf_puts(&b, html_css);
     buf_puts(&b, "</style></head><body><main>\n");
