@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Builds the fuzz targets with clang (libFuzzer + ASan + UBSan) and runs them: the trace reader
-# (fuzz_reader, seeds in tests/fuzz/corpus) and the model loader (fuzz_model, seeds in
-# tests/fuzz/corpus_model).
+# (fuzz_reader, seeds in tests/fuzz/corpus), the model loader (fuzz_model, seeds in
+# tests/fuzz/corpus_model) and, in long mode, what reads traces after the reader (fuzz_analyzer:
+# info and every export format, seeds in tests/fuzz/corpus).
 #   tests/fuzz/run.sh short   replay each seed corpus, then fuzz for 20 s + 10 s  (part of `make test`)
-#   tests/fuzz/run.sh long    fuzz for 10 minutes each                           (`make fuzz`)
+#   tests/fuzz/run.sh long    fuzz each of the three targets for 10 minutes      (`make fuzz`)
 # New inputs go to $B/fuzz/corpus and $B/fuzz/corpus_model (never into the committed seeds);
-# crashes to $B/fuzz/ (reader) and $B/fuzz/model- (model loader).
+# crashes to $B/fuzz/ (reader), $B/fuzz/model- (model loader) and $B/fuzz/analyzer- (analyzer).
 # Exit status: 0 clean, 1 a finding, 2 the fuzzer could not be built.
 set -u
 mode=${1:-short}
@@ -70,4 +71,27 @@ if ! "$mbin" -max_total_time="$msecs" -max_len=65536 -timeout=10 -rss_limit_mb=2
     exit 1
 fi
 grep -E "^stat::number_of_executed_units|^stat::peak_rss" "$out/fuzz_model.log" | tr '\n' ' ' | sed 's/^/model: /; s/$/\n/'
+[ "$mode" = long ] || exit 0
+
+# ---- info and the exports over the traces the reader accepts (every analyzer file but main and
+# record: a minute or two to build, so long mode only)
+abin="$out/fuzz_analyzer"
+asrc="tests/fuzz/fuzz_analyzer.c $(ls analyzer/*.c | grep -v -e 'analyzer/main.c' -e 'analyzer/cmd_record.c' | tr '\n' ' ')"
+mkdir -p "$out/corpus_analyzer"
+# shellcheck disable=SC2086
+if ! "$CLANG" -std=gnu11 -g -O1 -D_GNU_SOURCE -Iinclude -Ianalyzer \
+        -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer \
+        -o "$abin" $asrc -lcjson -ldw -lelf -lm 2>"$out/build_analyzer.log"; then
+    echo "fuzz: cannot build the analyzer fuzz target:" >&2
+    tail -n 5 "$out/build_analyzer.log" >&2
+    exit 2
+fi
+if ! "$abin" -max_total_time="$secs" -max_len=65536 -timeout=20 -rss_limit_mb=2048 -close_fd_mask=2 \
+        -print_final_stats=1 -artifact_prefix="$out/analyzer-" "$out/corpus_analyzer" tests/fuzz/corpus \
+        >"$out/fuzz_analyzer.log" 2>&1; then
+    echo "fuzz: analyzer finding (inputs in $out/analyzer-*):" >&2
+    grep -E "ERROR|SUMMARY|runtime error|Test unit written" "$out/fuzz_analyzer.log" | head -n 20 >&2
+    exit 1
+fi
+grep -E "^stat::number_of_executed_units|^stat::peak_rss" "$out/fuzz_analyzer.log" | tr '\n' ' ' | sed 's/^/analyzer: /; s/$/\n/'
 exit 0

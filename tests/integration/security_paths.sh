@@ -27,18 +27,19 @@ only_in() {
     while IFS= read -r f; do
         basename "$f" | grep -Eq "$namere" || { bad=1; echo "    odd name: $f"; }
     done < <(find "$d" -maxdepth 1 -name '*.pptrace')
-    if [ "$total" -ge 1 ] && [ "$total" = "$inside" ] && [ $bad -eq 0 ] &&
-       [ -z "$(find / -xdev -maxdepth 2 -name '*.pptrace' -newer "$T/stamp" 2>/dev/null)" ]; then pass "$n"
+    # (the runs start deep inside $T, so an escape by ../ would still land under $T; the rest
+    # of the machine is not scanned: other users' traces come and go there)
+    if [ "$total" -ge 1 ] && [ "$total" = "$inside" ] && [ $bad -eq 0 ]; then pass "$n"
     else fail "$n" "$inside of $total new traces in $d (names checked: bad=$bad)"; fi
 }
 
 # 2. argv[0] and the executable's name: a hostile argv[0] and a copy of a program whose file
 #    name holds spaces, a newline, a star and dots (bash, traced too, execs it: 2 traces).
-mkdir -p "$T/a/b/c"
+mkdir -p "$T/a/b/c/d/e"
 odd=$'x y\n..*'
 cp "$PROGS/fault_rate" "$T/a/$odd"
 touch "$T/stamp"; sleep 0.01
-( cd "$T/a/b/c" && LD_PRELOAD="$LIB" PHASEPROF_OUTPUT="$T/out1" bash -c 'exec -a "../../../escape" "$0" 0.1 0' "$T/a/$odd" >/dev/null )
+( cd "$T/a/b/c/d/e" && LD_PRELOAD="$LIB" PHASEPROF_OUTPUT="$T/out1" bash -c 'exec -a "../../../escape" "$0" 0.1 0' "$T/a/$odd" >/dev/null )
 only_in paths.argv0_and_exe_name "$T/out1"
 trace_check paths.argv0_recorded "$T/out1" --traces 2 --complete --argv-has ../../../escape
 
