@@ -389,7 +389,7 @@ void html_phase_details(pp_buf *b, const pp_analysis *a, const unsigned char *sh
         pp_trace *t = p->t;
         pacc *pa = xcalloc(p->nphases, sizeof *pa);
         names nm = { 0 };
-        nm.sy = sym_open(t);
+        nm.sy = p->sym ? p->sym : sym_open(t);     /* the analysis's own, when it made one */
         fstat *fs = NULL;
         size_t nfs = 0, fcap = 0;
         unsigned kinds[] = { PP_K_CPU_SAMPLE, PP_K_ALLOC_SAMPLE, PP_K_IO_EVENT, PP_K_FILE_STATS };
@@ -446,6 +446,6 @@ void html_phase_details(pp_buf *b, const pp_analysis *a, const unsigned char *sh
         free(nm.text);
         u64map_free(&nm.by_addr);
         strmap_free(&nm.by_text);
-        sym_close(nm.sy);
+        if (nm.sy != p->sym) sym_close(nm.sy);
     }
 }

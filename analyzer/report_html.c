@@ -6,8 +6,8 @@
  *
  * Everything from a trace is untrusted text: it goes through h_esc (markup, attributes) or h_json
  * (script data), and the script only ever sets textContent.  The page is also well-formed XML
- * (self-closed void elements, script bodies in CDATA sections, no named entities) so a strict
- * parser can check its structure.  Size is bounded whatever the run's length: the timeline is
+ * (self-closed void elements, the script in a CDATA section, no named entities, script data
+ * without '<' or '&') so a strict parser can check its structure.  Size is bounded whatever the run's length: the timeline is
  * downsampled (html_timeline.c), at most MAX_TL_PROCS processes are drawn, MAX_PHASE_ROWS phases
  * listed, MAX_DETAILS detailed, MAX_TREE processes in the tree, MAX_RECS recommendations. */
 #include <math.h>
