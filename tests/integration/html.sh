@@ -18,15 +18,16 @@ html_parses() {
     fi
     pass "$1"
 }
-# chrome FILE OUTPREFIX: dumps the DOM after the script ran (OUTPREFIX.dom), a screenshot
-# (OUTPREFIX.png) and the console (OUTPREFIX.console: lines Chromium logs as CONSOLE).
+# chrome FILE OUTPREFIX [noshot]: dumps the DOM after the script ran (OUTPREFIX.dom), a
+# screenshot (OUTPREFIX.png, unless noshot) and the console (OUTPREFIX.console: lines Chromium
+# logs as CONSOLE).
 chrome() {
     local prof
     prof=$(mktemp -d "$T/chrome.XXXXXX")
     local args=(--headless --no-sandbox --disable-gpu --disable-background-networking --no-first-run
                 --user-data-dir="$prof" --enable-logging=stderr --v=0 --virtual-time-budget=5000)
     timeout 120 chromium "${args[@]}" --dump-dom "file://$1" >"$2.dom" 2>"$2.log"
-    timeout 120 chromium "${args[@]}" --screenshot="$2.png" --window-size=1400,2000 "file://$1" >/dev/null 2>>"$2.log"
+    [ "${3:-}" = noshot ] || timeout 120 chromium "${args[@]}" --screenshot="$2.png" --window-size=1400,2000 "file://$1" >/dev/null 2>>"$2.log"
     grep -a 'CONSOLE' "$2.log" >"$2.console"
     rm -rf "$prof"
 }
@@ -49,7 +50,7 @@ chrome "$T/demo.html" "$T/demo"
 loads_clean html.demo_loads_clean "$T/demo"
 # a page that throws must be caught by the same check (the check itself works)
 sed "s/'use strict';/'use strict'; null.boom();/" "$T/demo.html" >"$T/broken.html"
-chrome "$T/broken.html" "$T/broken"
+chrome "$T/broken.html" "$T/broken" noshot
 grep -q 'Uncaught' "$T/broken.console" && pass html.console_check_catches_errors \
     || fail html.console_check_catches_errors "a script error did not show in Chromium's log"
 # interaction: a script of ours (same nonce) clicks a flame frame (it must fill the width), clicks
@@ -85,7 +86,7 @@ open(out, "w").write(page.replace("</body>", "<script %s>%s</script></body>" % (
 PY
 }
 with_script "$T/demo.html" "$T/interact.js" "$T/interact.html"
-chrome "$T/interact.html" "$T/interact"
+chrome "$T/interact.html" "$T/interact" noshot
 grep -q 'data-test="zoom=true unzoom=true tip=true"' "$T/interact.dom" && pass html.flame_zoom_and_hover \
     || fail html.flame_zoom_and_hover "$(grep -o 'data-test="[^"]*"' "$T/interact.dom") $(head -2 "$T/interact.console")"
 rows=$(grep -o '<tr class="ph">' "$T/demo.dom" | wc -l)
@@ -146,7 +147,7 @@ window.addEventListener('load', function () {
 });
 JS
 with_script "$T/inj.html" "$T/hover.js" "$T/hover.html"
-chrome "$T/hover.html" "$T/hover"
+chrome "$T/hover.html" "$T/hover" noshot
 grep -q 'data-test="row=true tip=true"' "$T/hover.dom" && [ ! -s "$T/hover.console" ] && pass html.multiprocess_hover \
     || fail html.multiprocess_hover "$(grep -o 'data-test="[^"]*"' "$T/hover.dom") $(head -2 "$T/hover.console")"
 # the process tree: bash with its python3 child nested under it, and bash's exec into python3
