@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Runs the paired fix workloads and writes the speedup regressor's training data (python3 stdlib only).
 
-    pairs_suite.py [--build build] [--out models/speedup_data.csv] [--reps 5] [--scale 1.0]
+    pairs_suite.py [--build build] [--out models/speedup_data.csv] [--reps 3] [--scale 1.0]
                    [--pairs KIND:SETTING,...] [--quick] [--work DIR]
                    [--evaluate] [--eval-out models/evaluation_speedup.txt] [--seed 1]
 
@@ -10,21 +10,21 @@ has a slow and a fixed variant doing the same work; each (kind, setting) is one 
 
  1. The REAL speedup, uninstrumented: slow and fixed run alternately --reps times (wall clock of
     the whole process); S = median(W_slow) / median(W_fixed).
- 2. The slow variant once under `phaseprof record`; `phaseprof export --format csv` gives its
-    windows, averaged over the root process's run (weighted by window length; io_size_mean by
-    read/write calls) into the features, as a report phase covering the run would be.
- 3. The traced cost C of the kind's cost (io: io_frac, alloc: alloc_frac, wait: wait_frac, cpu:
-    cpu_util), in seconds on the critical path:
-        C = sum over windows of min(frac, threads) * width / max(1, threads)
-    (thread-seconds shared over the live threads: with T symmetric threads each carries 1/T of
-    it), less the recorder's own cost inside those timed calls: n_calls * k_in, k_in measured by
-    the calib_io / calib_alloc programs (below); waits are not corrected (blocked time dwarfs the
-    hook).  cpu is the share of the run neither in I/O nor blocked (computing, or runnable but
-    preempted: on a loaded machine cpu_util misses the latter, the wall clock does not).
-    C is then taken as a share of the traced run net of the recorder's cost outside the timed
-    calls (n_calls * k_all), and that share of W_slow: a share is what stays put when load on
-    the machine stretches a run, seconds are not.  The report likewise applies the phase's share
-    to its wall time (best net of the recorder's own time, FOOTER self_ns).
+ 2. The slow variant once under `phaseprof record`, then `phaseprof report --json` on it: the
+    features are the metrics of the report's phase (root process) where the kind's cost takes
+    the most wall time — what the report will feed the regressor — and C is that cost's wall
+    seconds summed over the root's phases (costs.<cost>.wall_s: thread-seconds limited to what
+    the critical path allows, analyzer/speedup.c), compared with the report's wall time net of
+    the recorder's own time (summary.wall_net_ns, from FOOTER self_ns).
+ 3. The recorder's cost inside the timed calls is taken off C: n_calls * k_in, k_in measured per
+    call by the calib_io / calib_alloc programs (below; n_calls from the run's io_calls_ps or
+    alloc_calls_ps); waits are not corrected (blocked time dwarfs the hook).  C is then used as
+    its share of the net traced run, applied to W_slow: a share is what stays put when load on
+    the machine stretches a run, seconds are not.
+    Without a usable report (an older build) the same figures come from the windows of
+    `phaseprof export --format csv`, averaged over the run: C = sum over windows of
+    min(frac, threads) * width / max(1, threads) of io_frac, alloc_frac or wait_frac; for cpu,
+    the time neither in I/O nor blocked; the wall time net of n_calls * k_all.
  4. The fix factor f = C / (C - (W_slow - W_fixed)): how many times faster that cost became.
     Clipped to [1, 30]: a fix that saved nothing (or noise made it look slower) is 1; one that
     saved nearly all of C, or more (the fixed variant also lost work the trace did not count as
@@ -35,9 +35,9 @@ has a slow and a fixed variant doing the same work; each (kind, setting) is one 
 Recorder calibration: calib_io does 5*10^5 one-byte write()s to /dev/null, calib_alloc 1.5*10^6
 malloc(32)+free (slow variant; the fixed variant does none, so the difference removes process
 start-up).  Uninstrumented: the difference is N * t_call.  Traced: the timed cost is
-N * (t_call + k_in); the traced wall is N * (t_call + k_all).  Fastest of 5 runs for wall times
-(load only adds to a fixed amount of work), median for the traced cost.  The constants go into
-the CSV as comment lines.
+N * (t_call + k_in); the traced wall is N * (t_call + k_all).  Fastest of 5 runs for each (load
+only adds to a fixed amount of work); below zero counts as zero.  The constants go into the CSV
+as comment lines.
 
 Rows (models/speedup_data.csv):
     workload,group,counter_set,fix_kind,pair,cost,speedup,w_slow_s,w_fixed_s,w_traced_s,
@@ -55,6 +55,7 @@ held-out fix factor into a whole-program speedup S = W / (W - C + C/f), beside p
 import argparse
 import csv
 import io
+import json
 import math
 import os
 import re
@@ -82,8 +83,8 @@ def wall(cmd):
     return w
 
 
-def traced(pp, cmd, work):
-    """Records cmd; returns (features dict, per-window rows of the root process, traced wall)."""
+def traced(pp, cmd, work, report=False):
+    """Records cmd; returns (the root process's windows, traced wall, the report's JSON or None)."""
     tr = tempfile.mkdtemp(prefix="tr.", dir=work)
     t = time.monotonic()
     r = subprocess.run([pp, "record", "-o", tr, "--"] + cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
@@ -91,6 +92,14 @@ def traced(pp, cmd, work):
     if r.returncode != 0:
         raise RuntimeError("record %s: exit %d: %s" % (" ".join(cmd), r.returncode, r.stderr.strip()[-300:]))
     ex = subprocess.run([pp, "export", "--format", "csv", tr], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    rep = None
+    if report:
+        jf = os.path.join(work, "report.json")
+        rr = subprocess.run([pp, "report", tr, "--json", jf], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        if rr.returncode == 0:
+            with open(jf) as f:
+                rep = json.load(f)
+            os.unlink(jf)
     subprocess.run(["rm", "-rf", tr])
     if ex.returncode != 0:
         raise RuntimeError("export %s: %s" % (tr, ex.stderr.strip()[-300:]))
@@ -98,7 +107,23 @@ def traced(pp, cmd, work):
     if not rows:
         raise RuntimeError("no windows in the trace of " + " ".join(cmd))
     root = rows[0]["pid"]
-    return [r for r in rows if r["pid"] == root], w
+    return [r for r in rows if r["pid"] == root], w, rep
+
+
+def report_cost(rep, cost):
+    """From `phaseprof report --json`: (wall time net of the recorder, the cost's wall seconds
+    summed over the root's phases, the metrics of the phase where that cost is largest), or None."""
+    try:
+        sm = rep["summary"]
+        root, w_net = sm["root_pid"], sm["wall_net_ns"] / 1e9
+        phases = [p for p in rep["phases"] if p.get("pid") == root and p.get("costs")]
+        if not phases or not w_net > 0:
+            return None
+        ws = [(p["costs"][cost]["wall_s"] or 0.0) for p in phases]
+        top = max(range(len(phases)), key=lambda i: (ws[i], phases[i]["end_ns"] - phases[i]["start_ns"]))
+        return w_net, sum(ws), phases[top]["metrics"]
+    except (KeyError, TypeError):
+        return None
 
 
 def run_means(rows, features):
@@ -157,8 +182,8 @@ def measure_pair(path, kind, setting, args, work):
 
 def calibrate(pp, build, args, work):
     """The recorder's own cost per call: (k_in, k_all, t_call, calls) for io and alloc, seconds.
-    Fastest of 5 runs for the wall times (the fixed work's true time: load only adds), medians
-    for the traced cost."""
+    Fastest of 5 runs for the wall times and the traced cost alike (the fixed work's true time:
+    load only adds; mixing a median with a minimum would charge load to the recorder)."""
     out = {}
     for prog, kind, cost, feat in (("pair_io", "calib_io", "io", "io_frac"), ("pair_alloc", "calib_alloc", "alloc", "alloc_frac")):
         path = os.path.join(build, "workloads", prog)
@@ -167,18 +192,20 @@ def calibrate(pp, build, args, work):
         for _ in range(3 if args.quick else 5):
             plain.append(wall(base + ["--variant", "slow"]))
             plain0.append(wall(base + ["--variant", "fixed"]))
-            rows, w = traced(pp, base + ["--variant", "slow"], work)
+            rows, w, _ = traced(pp, base + ["--variant", "slow"], work)
             tr.append(w)
             cost_s.append(thread_seconds(rows, feat)[0])
             rate = "io_calls_ps" if cost == "io" else "alloc_calls_ps"
             ncalls.append(sum(float(r[rate] or 0) * (float(r["end_s"]) - float(r["start_s"])) for r in rows))
-            rows0, w0 = traced(pp, base + ["--variant", "fixed"], work)
+            rows0, w0, _ = traced(pp, base + ["--variant", "fixed"], work)
             tr0.append(w0)
             cost0.append(thread_seconds(rows0, feat)[0])
         n = statistics.median(ncalls)
         t_call = (min(plain) - min(plain0)) / n
-        k_in = (statistics.median(cost_s) - statistics.median(cost0)) / n - t_call
+        k_in = (min(cost_s) - min(cost0)) / n - t_call
         k_all = (min(tr) - min(tr0)) / n - t_call
+        # a cost below zero is noise (load during the runs): none
+        k_in, k_all = max(k_in, 0.0), max(k_all, 0.0)
         out[cost] = (k_in, k_all, t_call, n)
         print("calibration %s: %.0f calls, %.1f ns a call uninstrumented; recorder +%.1f ns inside the timed call, +%.1f ns in all"
               % (cost, n, t_call * 1e9, k_in * 1e9, k_all * 1e9), file=sys.stderr)
@@ -197,7 +224,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--build", default="build")
     ap.add_argument("--out", default="models/speedup_data.csv")
-    ap.add_argument("--reps", type=int, default=5)
+    ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--scale", type=float, default=1.0)
     ap.add_argument("--pairs", default="", help="only these KIND:SETTING, comma-separated")
     ap.add_argument("--quick", action="store_true", help="two pairs, one rep (%s)" % QUICK_PAIRS)
@@ -234,26 +261,33 @@ def main():
     for i, (prog, path, kind, cost, s) in enumerate(jobs):
         print("[%d/%d] %s:%d" % (i + 1, len(jobs), kind, s), end="", file=sys.stderr, flush=True)
         w_slow, w_fixed, slow_cmd = measure_pair(path, kind, s, args, work)
-        rows, w_tr = traced(pp, slow_cmd, work)
+        rows, w_tr, rep = traced(pp, slow_cmd, work, report=True)
         if features is None:
             features = [c for c in rows[0].keys() if c not in SKIP and not c.startswith("sig")]
         means, w_win = run_means(rows, features)
-        _, c_tr = thread_seconds(rows, COST_FEATURE[cost])
         th = max(1.0, means.get("threads") or 1.0)
         io_calls = (means.get("io_calls_ps") or 0) * w_win / th
         al_calls = (means.get("alloc_calls_ps") or 0) * w_win / th
-        # the traced run net of the recorder's own time, which lies outside the timed calls
-        w_net = max(w_win - io_calls * cal["io"][1] - al_calls * cal["alloc"][1], 0.5 * w_win)
-        if cost == "io":
-            c = c_tr - io_calls * cal["io"][0]
-        elif cost == "alloc":
-            c = c_tr - al_calls * cal["alloc"][0]
-        elif cost == "cpu":
-            # the time neither in I/O nor blocked: computing, or runnable but preempted on a
-            # loaded machine (cpu_util misses that part, the wall clock does not)
-            c = w_net - thread_seconds(rows, "io_frac")[1] - thread_seconds(rows, "wait_frac")[1]
+        k_in = {"io": io_calls * cal["io"][0], "alloc": al_calls * cal["alloc"][0]}.get(cost, 0.0)
+        rc = report_cost(rep, cost) if rep else None
+        if rc:
+            # the report's own figures: its wall time net of the recorder (FOOTER self_ns), the
+            # cost's wall seconds (critical path), the features of the phase holding most of it
+            w_net, c_tr, metrics = rc
+            c = c_tr - k_in
+            means = {f: metrics.get(f) for f in features}
+            src = "report"
         else:
-            c = c_tr
+            _, c_tr = thread_seconds(rows, COST_FEATURE[cost])
+            # the traced run net of the recorder's own time, which lies outside the timed calls
+            w_net = max(w_win - io_calls * cal["io"][1] - al_calls * cal["alloc"][1], 0.5 * w_win)
+            if cost == "cpu":
+                # the time neither in I/O nor blocked: computing, or runnable but preempted on a
+                # loaded machine (cpu_util misses that part, the wall clock does not)
+                c = w_net - thread_seconds(rows, "io_frac")[1] - thread_seconds(rows, "wait_frac")[1]
+            else:
+                c = c_tr - k_in
+            src = "windows"
         # the cost's share of the run, applied to the uninstrumented run (a share is what stays
         # put when load stretches a run; the seconds do not)
         share = min(max(c, 0.0) / w_net, 1.0)
@@ -261,7 +295,7 @@ def main():
         dw = w_slow - w_fixed
         f = fix_factor(c, dw)
         sp = w_slow / w_fixed
-        print("  S %.2fx  W %.3f/%.3f s  share %.3f  C %.3f s (traced %.3f of %.3f)  f %.2f" % (sp, w_slow, w_fixed, share, c, c_tr, w_win, f), file=sys.stderr)
+        print("  S %.2fx  W %.3f/%.3f s  share %.3f  C %.3f s (traced %.3f of %.3f, %s)  f %.2f" % (sp, w_slow, w_fixed, share, c, c_tr, w_net, src, f), file=sys.stderr)
         feat = ["" if means[x] is None else "%.6g" % means[x] for x in features]
         out_rows.append(["%s:%d" % (kind, s), kind, "sw", kind, "%s:%d" % (kind, s), cost, "%.4f" % sp,
                          "%.4f" % w_slow, "%.4f" % w_fixed, "%.4f" % w_tr, "%.4f" % c_tr, "%.4f" % c,
