@@ -377,7 +377,8 @@ def evaluate(pp, args):
         k["rows"].append((d["pair"], s, speedup(w, c, f_pred), speedup(w, c, math.inf), float(d["fix_factor"]), f_pred))
     out = io.StringIO()
     out.write("Speedup regressor: leave-one-kind-out (each fix kind predicted by a forest that never saw it)\n")
-    out.write("command: python3 tests/workloads/pairs_suite.py --evaluate --out %s  (runs: %s)\n\n" % (args.out, " ".join(cmd[:-4])))
+    out.write("command: python3 tests/workloads/pairs_suite.py --build %s --evaluate --out %s%s\n" % (args.build, args.out, " --train-opts '%s'" % args.train_opts if args.train_opts else ""))
+    out.write("  (that is: phaseprof train %s --evaluate)\n\n" % " ".join(cmd[2:-4]))
     out.write("  %-13s %-5s %4s  %10s  %10s  %s\n" % ("fix kind", "cost", "rows", "forest", "Amdahl", "measured speedups"))
     allf, alla = [], []
     for name in sorted(kinds):
