@@ -1,12 +1,16 @@
 /* Paired fix workloads, CPU fixes (the cost the fix speeds up: cpu time).  See pair_main.h.
  *
- *   pair_cpu --kind getc_fread|stride_seq --variant slow|fixed --setting K
+ *   pair_cpu --kind getc_fread|stride_seq|search_sorted|memo --variant slow|fixed --setting K
  *
  * getc_fread: a 1-8 MiB file (written first, by both) scanned P times for its byte sum and line
  *             count: getc() per byte (slow) / fread() of 64 KiB blocks (fixed).  Both go through
  *             one stdio buffer, so the I/O is alike: the fix saves the per-character calls.
  * stride_seq: an N x N matrix of 32-bit integers summed P times: column by column, a cache miss
  *             per element (slow) / row by row (fixed).
+ * search_sorted: N lookups of the first key >= a random value in a sorted array of 256-4096
+ *             keys: linear scan (slow) / binary search (fixed).
+ * memo:       N queries of an expensive function (a compute chain of 500-3000 steps) of 16-1024
+ *             distinct arguments: computed every time (slow) / memoized (fixed).
  * Each interleaves compute between the passes (the unfixable part) and does a little other I/O
  * at the start. */
 #include "pair_main.h"
@@ -74,7 +78,68 @@ static uint64_t stride_seq_run(void)
     return sum + (x & 0xff);
 }
 
+/* ---- search_sorted: lookups in a sorted array of M keys (size = M) */
+struct search_set { long lookups; int keys; long compute; };
+static const struct search_set search_set[5] = {
+    { 1500000, 1024, 10000000 }, { 1000000, 512, 100000000 }, { 300000, 4096, 200000000 },
+    { 3000000, 256, 150000000 }, { 600000, 2048, 50000000 },
+};
+static uint64_t search_sorted_run(void)
+{
+    struct search_set s = search_set[setting];
+    long n = scaled(s.lookups), chunk = 1000, per = scaled(s.compute) / (n / chunk + 1);
+    int m = s.keys;
+    snprintf(params, sizeof params, "lookups=%ld keys=%d compute=%ld", n, m, per * (n / chunk + 1));
+    uint64_t x = pair_other_io(256), sum = 0, r = 88172645463325252ull;
+    uint32_t *key = malloc((size_t)m * sizeof *key);
+    if (!key) pair_fatal("malloc");
+    for (int i = 0; i < m; i++) key[i] = (uint32_t)i * 7u + 3u;
+    for (long i = 0; i < n; i++) {
+        r ^= r << 13; r ^= r >> 7; r ^= r << 17;
+        uint32_t want = (uint32_t)(r % ((uint64_t)m * 7u + 8u));
+        int at = m;                              /* first key >= want */
+        if (!fixed) { for (int k = 0; k < m; k++) if (key[k] >= want) { at = k; break; } }
+        else {
+            int lo = 0, hi = m;
+            while (lo < hi) { int mid = (lo + hi) / 2; if (key[mid] < want) lo = mid + 1; else hi = mid; }
+            at = lo;
+        }
+        sum += (uint64_t)at;
+        if (i % chunk == 0) x = pair_compute(per, x);
+    }
+    free(key);
+    return sum + (x & 0xff);
+}
+
+/* ---- memo: N queries of an expensive function of K distinct arguments */
+struct memo_set { long queries; int distinct; long cost, compute; };
+static const struct memo_set memo_set[5] = {
+    { 200000, 64, 1500, 10000000 }, { 100000, 256, 2000, 150000000 }, { 50000, 1024, 3000, 200000000 },
+    { 300000, 16, 500, 200000000 }, { 150000, 512, 1000, 50000000 },
+};
+static uint64_t memo_run(void)
+{
+    struct memo_set s = memo_set[setting];
+    long n = scaled(s.queries), chunk = 100, per = scaled(s.compute) / (n / chunk + 1);
+    snprintf(params, sizeof params, "queries=%ld distinct=%d cost=%ld compute=%ld", n, s.distinct, s.cost, per * (n / chunk + 1));
+    uint64_t x = pair_other_io(256), sum = 0, *memo = calloc((size_t)s.distinct, sizeof *memo);
+    unsigned char *have = calloc((size_t)s.distinct, 1);
+    if (!memo || !have) pair_fatal("calloc");
+    for (long i = 0; i < n; i++) {
+        int k = (int)((i * 2654435761u) % (unsigned)s.distinct);
+        uint64_t v;
+        if (fixed && have[k]) v = memo[k];
+        else { v = pair_compute(s.cost, (uint64_t)k + 1); memo[k] = v; have[k] = 1; }
+        sum += v & 0xffff;
+        if (i % chunk == 0) x = pair_compute(per, x);
+    }
+    free(memo); free(have);
+    return sum + (x & 0xff);
+}
+
 static const struct pair_kind kinds[] = {
+    { "search_sorted", "cpu", "linear scan of a sorted array -> binary search", 5, search_sorted_run },
+    { "memo", "cpu", "recompute an expensive function per query -> memoize", 5, memo_run },
     { "getc_fread", "cpu", "getc() per byte -> fread() of 64 KiB blocks", 5, getc_fread_run },
     { "stride_seq", "cpu", "column-major (strided) matrix walk -> row-major (sequential)", 5, stride_seq_run },
 };
