@@ -8,6 +8,9 @@ OPT     ?= -O2
 WARN    := -Wall -Wextra
 CFLAGS_COMMON := -std=gnu11 $(OPT) -g $(WARN) -Iinclude -D_GNU_SOURCE
 ifeq ($(ASAN),1)
+  # its own build directory: objects do not record their flags, so a plain build's objects
+  # would otherwise be linked into a "sanitized" analyzer unchecked
+  B := build-asan
   SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
   # Runtimes linked statically: with the shared one, any LD_PRELOAD in the environment (a user's,
   # record_cli's) comes first and ASan refuses to start.
