@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The analyzer under valgrind memcheck on a small real trace (a shell pipeline of three
-# processes, one of them allocating hard): info, dump, report (text, --top, --json) and every
+# processes, one of them allocating hard): info, dump, report (text, --top, --json, --html) and every
 # export format.  No memcheck error and no definitely lost block; "possibly lost" and "still
 # reachable" are libdw's caches and the symbol cache, which live as long as the process.
 # Each command gets 10 minutes: valgrind is ~30x slower, and a loaded machine slower still.
@@ -40,6 +40,7 @@ vg dump dump "$big"
 vg report report "$d"
 vg report_top report "$d" --top
 vg report_json report "$d" --json "$T/r.json"
+vg report_html report "$d" --html "$T/r.html"
 vg export_chrome export --format chrome -o "$T/c.json" "$d"
 vg export_folded export --format folded --weight cpu "$d"
 vg export_csv export --format csv "$d"
