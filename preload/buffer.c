@@ -22,7 +22,7 @@ static void flush_locked(struct pp_thread *t)
 {
     if (!t->len) return;
     int saved = errno;
-    uint64_t c0 = pp_thread_cpu_ns();     /* a write may block: CPU time is our cost */
+    uint64_t t0 = pp_now();
     struct pp_chunk_header *h = (struct pp_chunk_header *)t->buf;
     h->magic = PP_CHUNK_MAGIC;
     h->payload_len = t->len;
@@ -31,8 +31,11 @@ static void flush_locked(struct pp_thread *t)
     h->base_ns = t->base_ns;
     h->crc = pp_crc32c_fast(pp_crc32c_fast(0, (const uint8_t *)h + 12, HDR - 12), t->buf + HDR, t->len);
     pp_output_write(t->buf, HDR + t->len);
-    t->self_ns += pp_thread_cpu_ns() - c0;      /* the recorder's own cost (selfcost.c) */
-    chunk_reset(t, pp_now());
+    uint64_t t1 = pp_now();
+    /* The recorder's own cost (selfcost.c).  Capped: a write that takes longer waited for the
+     * disk, or was preempted; either is not CPU we spent. */
+    t->self_ns += t1 - t0 < 2000000 ? t1 - t0 : 2000000;
+    chunk_reset(t, t1);
     errno = saved;
 }
 

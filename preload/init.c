@@ -20,9 +20,11 @@ __attribute__((constructor(101))) static void pp_init(int argc, char **argv, cha
     uint64_t c0 = pp_thread_cpu_ns();   /* start-up is part of the recorder's own cost */
     /* Resolve before anything can need them (pitfalls 2, 3): even when tracing is off, the hooks
      * must be able to pass through. */
+    pp_symtab_open();             /* one pass over the symbol tables instead of ~200 dlsym */
     pp_resolve_alloc(); pp_resolve_mmap(); pp_resolve_posix_io(); pp_resolve_stdio();
     pp_resolve_socket(); pp_resolve_meta(); pp_resolve_process(); pp_resolve_thread();
     pp_resolve_dl(); pp_resolve_sampler(); pp_resolve_wait();
+    pp_symtab_close();
     if (pp_config_load() == 0 && pp_strings_init() == 0 && pp_threads_init() == 0) {
         pp_pid = (pid_t)syscall(SYS_getpid);
         pp_env_capture(envp);

@@ -42,6 +42,11 @@
 /* dlsym(RTLD_NEXT) with our bootstrap arena active; NULL if absent. Never call on a hot path:
  * hooks use PP_REAL, which resolves once (normally already done by the constructor). */
 void *pp_dlsym_next(const char *name);
+/* symtab.c: while open (the constructor's eager resolution), the next definition of name found
+ * in the loaded objects' own hash tables; NULL: ask dlsym. */
+void pp_symtab_open(void);
+void pp_symtab_close(void);
+void *pp_symtab_next(const char *name);
 #define PP_REAL(name) \
     do { if (pp_unlikely(!real_##name)) real_##name = pp_dlsym_next(#name); } while (0)
 /* Each wrap_*.c declares its pointers with PP_DECLARE_REAL and lists them in a resolver that
@@ -275,11 +280,11 @@ void pp_selfcost_retire(struct pp_thread *t);
 /* For the FOOTER: ns the recorder spent in this process (all threads) and the calls it hooked. */
 void pp_selfcost_totals(uint64_t *self_ns, uint64_t *hooked_calls);
 
-/* Our own cost of a short section that began at `start` (pp_now()) when t->self_ns was self0:
- * what the parts it called counted themselves stays, the rest is added, capped at cap_ns: such a
+/* Our own cost of a section that began at `start` (pp_now()) when t->self_ns was self0: what
+ * the parts it called counted themselves stays, the rest is added, capped at cap_ns: such a
  * section takes far less, so more means the thread was preempted in between (not our cost).
- * Longer, rarer sections (SAMPLE emission, flushes, the signal handler) are timed on the
- * thread's CPU clock instead, which a preemption does not advance. */
+ * (The thread's CPU clock would not see a preemption, but it is a system call: it times only
+ * start-up and the loading of libunwind, once per process.) */
 static inline void pp_self_add(struct pp_thread *t, uint64_t self0, uint64_t start, uint64_t cap_ns)
 {
     uint64_t inner = t->self_ns - self0, span = pp_now() - start;

@@ -36,7 +36,7 @@ static void on_sample(int sig, siginfo_t *si, void *uc)
             t->skipped_samples++;          /* inside our code (or the allocator through it) */
         } else {
             pp_guard = 1;
-            uint64_t self0 = t->self_ns, c0 = pp_thread_cpu_ns();   /* the whole handler is our cost */
+            uint64_t self0 = t->self_ns, t0 = pp_now();   /* the whole handler is our cost */
             t->cpu_samples++;
             uint64_t stack = pp_stack_capture_signal(t, uc);
             if (stack) {
@@ -53,7 +53,7 @@ static void on_sample(int sig, siginfo_t *si, void *uc)
                 pp_sample_emit(t, now);
                 pp_flush_if_old(t, now);
             }
-            t->self_ns = self0 + (pp_thread_cpu_ns() - c0);
+            pp_self_add(t, self0, t0, 200000);   /* tens of µs at most: more was preemption */
             pp_guard = 0;
         }
     }

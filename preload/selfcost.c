@@ -4,7 +4,9 @@
  * Nothing here may cost a clock read per call, so the figure is put together from three parts:
  *  - measured directly, with a clock read at each end: the slow allocation path (1 call in 64),
  *    allocation samples with their stacks, stack captures, SAMPLE emission, the sampling signal
- *    handler and chunk writes (each adds to its thread's self_ns);
+ *    handler and chunk writes (each adds to its thread's self_ns; CLOCK_MONOTONIC, each section
+ *    capped, see pp_self_add), start-up and the loading of libunwind (thread CPU clock: system
+ *    calls, so only for these once-per-process sections);
  *  - the allocation fast path, which has no clock: its calls times its per-call cost, calibrated
  *    once at the end of the process by timing a loop of malloc/free pairs through our fast path
  *    (on a scratch thread state, so nothing is counted or sampled) against the same loop on the

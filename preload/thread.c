@@ -186,11 +186,11 @@ void pp_tick(struct pp_thread *t, uint64_t now)
      * a newer interval in between. */
     if (pp_likely((int64_t)(now - t->sample_start_ns) < (int64_t)pp_cfg.interval_ns)) return;
     int saved = errno;
-    uint64_t self0 = t->self_ns, c0 = pp_thread_cpu_ns();   /* what runs below counts in here */
+    uint64_t self0 = t->self_ns, t0 = pp_now();   /* the recorder's own cost (selfcost.c) */
     pp_stack_maybe_load(t, now);
     pp_sample_emit(t, now);
     pp_flush_if_old(t, now);
-    t->self_ns = self0 + (pp_thread_cpu_ns() - c0);
+    pp_self_add(t, self0, t0, 500000);   /* a SAMPLE takes tens of µs: more was preemption */
     errno = saved;
 }
 
