@@ -2,9 +2,11 @@
  * record with every kind selected and then with a few selected, resolves every string and stack
  * it names, and formats each record as `phaseprof dump` does (so the escapers see hostile bytes
  * too).  Built with -fsanitize=fuzzer,address,undefined by tests/fuzz/run.sh: any out-of-bounds
- * read, leak or undefined behaviour is a finding. */
+ * read, leak or undefined behaviour is a finding, and so is a rejection or a damage report that
+ * does not name the file and the offset (every rejection must be a clear error). */
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "reader.h"
 #include "cmd_dump.h"
@@ -33,13 +35,30 @@ static void walk(pp_trace *t, pp_buf *b)
     }
 }
 
+/* Damage found while reading: it must name the file and say what, at an offset inside it. */
+static size_t cur_size;
+static void diag_check(void *ctx, const char *path, uint64_t off, const char *what)
+{
+    (void)ctx;
+    if (!path || strcmp(path, "fuzz") || !what || !*what || off > cur_size) {
+        fprintf(stderr, "unclear damage report: path=%s off=%llu what=%s\n", path ? path : "(null)",
+                (unsigned long long)off, what ? what : "(null)");
+        abort();
+    }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static int init;
-    if (!init) { pp_reader_set_diag(pp_diag_quiet, NULL); init = 1; }
+    if (!init) { pp_reader_set_diag(diag_check, NULL); init = 1; }
+    cur_size = size;
     char err[512];
+    err[0] = 0;
     pp_trace *t = pp_trace_open_mem(data, size, "fuzz", err, sizeof err);
-    if (!t) return 0;
+    if (!t) {
+        if (strncmp(err, "fuzz: offset ", 13)) { fprintf(stderr, "unclear rejection: %s\n", err); abort(); }
+        return 0;
+    }
     pp_buf b;
     buf_init(&b);
     walk(t, &b);
