@@ -30,16 +30,10 @@ void pp_models_dir(const char *opt, char *out, size_t cap)
     const char *env = getenv("PHASEPROF_MODELS");
     if (env && *env) { snprintf(out, cap, "%s", env); return; }
     char exe[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (n > 0) {
-        exe[n] = 0;
-        char *slash = strrchr(exe, '/');
-        if (slash) {
-            *slash = 0;
-            char cand[PATH_MAX + 16];
-            snprintf(cand, sizeof cand, "%s/../models", exe);
-            if (is_dir(cand)) { snprintf(out, cap, "%s", cand); return; }
-        }
+    if (!exe_dir(exe, sizeof exe)) {
+        char cand[PATH_MAX + 16];
+        snprintf(cand, sizeof cand, "%s/../models", exe);
+        if (is_dir(cand)) { snprintf(out, cap, "%s", cand); return; }
     }
     if (is_dir(PP_MODELDIR)) snprintf(out, cap, "%s", PP_MODELDIR);
 }

@@ -96,23 +96,17 @@ static int is_readable_file(const char *p)
 static char *find_library(void)
 {
     char exe[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (n > 0) {
-        exe[n] = 0;
-        char *slash = strrchr(exe, '/');
-        if (slash) {
-            *slash = 0;
-            char *p = xasprintf("%s/%s", exe, LIBNAME);
-            if (is_readable_file(p)) return p;
+    if (!exe_dir(exe, sizeof exe)) {
+        char *p = xasprintf("%s/%s", exe, LIBNAME);
+        if (is_readable_file(p)) return p;
+        free(p);
+        p = xasprintf("%s/../lib/phaseprof/%s", exe, LIBNAME);
+        if (is_readable_file(p)) {
+            char *r = realpath(p, NULL);
             free(p);
-            p = xasprintf("%s/../lib/phaseprof/%s", exe, LIBNAME);
-            if (is_readable_file(p)) {
-                char *r = realpath(p, NULL);
-                free(p);
-                if (r) return r;
-            } else {
-                free(p);
-            }
+            if (r) return r;
+        } else {
+            free(p);
         }
     }
     char *p = xasprintf("%s/%s", PP_LIBDIR, LIBNAME);

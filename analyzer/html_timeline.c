@@ -83,21 +83,12 @@ static void sample_sums(const pp_rec *r, double *v)
     v[L_CPU] = (double)s->cpu_ns.u;
     pp_iter it = pp_iter_of(s->io);
     uint64_t g[4];
-    for (;;) {
-        int k = 0;
-        while (k < 4 && pp_iter_u(&it, &g[k])) k++;
-        if (k < 4) break;
+    while (pp_iter_group(&it, g, 4))
         if (g[0] / PP_OPS < PP_FD_CLASSES) v[L_IO] += (double)g[1];
-    }
-    if (s->alloc_timed.u)
-        v[L_ALLOC] = (double)s->alloc_timed_ns.u * (double)(s->alloc_calls.u + s->free_calls.u) / (double)s->alloc_timed.u;
+    v[L_ALLOC] = pp_sample_alloc_ns(s);
     it = pp_iter_of(s->wait);
-    for (;;) {
-        int k = 0;
-        while (k < 3 && pp_iter_u(&it, &g[k])) k++;
-        if (k < 3) break;
+    while (pp_iter_group(&it, g, 3))
         if (g[0] < PP_WAIT_KINDS) v[L_WAIT] += (double)g[1];
-    }
 }
 
 static const pp_thread_stats *rank_src;

@@ -79,6 +79,13 @@ static inline int pp_iter_u(pp_iter *it, uint64_t *out)
     it->left--;
     return 1;
 }
+/* The next group of n values of a flat A array (SAMPLE.io: 4 per cell, SAMPLE.wait: 3 per kind);
+ * 0 at the end or on a short group. */
+static inline int pp_iter_group(pp_iter *it, uint64_t *g, int n)
+{
+    for (int k = 0; k < n; k++) if (!pp_iter_u(it, &g[k])) return 0;
+    return 1;
+}
 static inline int pp_iter_str(pp_iter *it, const uint8_t **s, size_t *len)
 {
     uint64_t n;

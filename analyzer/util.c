@@ -7,6 +7,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static void oom(size_t n)
 {
@@ -355,4 +356,15 @@ void u64map_free(pp_u64map *m)
 {
     free(m->keys); free(m->vals); free(m->used);
     memset(m, 0, sizeof *m);
+}
+
+int exe_dir(char *out, size_t cap)
+{
+    ssize_t n = readlink("/proc/self/exe", out, cap - 1);
+    if (n <= 0) return -1;
+    out[n] = 0;
+    char *slash = strrchr(out, '/');
+    if (!slash) return -1;
+    *slash = 0;
+    return 0;
 }

@@ -71,4 +71,8 @@ void u64map_free(pp_u64map *m);
 /* Length of the valid UTF-8 sequence starting at s (of n bytes available), 0 if invalid. */
 size_t utf8_seq_len(const uint8_t *s, size_t n);
 
+/* The directory holding the running phaseprof executable (from /proc/self/exe), into out;
+ * 0, or -1 when it cannot be read.  Where the library and the models are looked for first. */
+int exe_dir(char *out, size_t cap);
+
 #endif

@@ -66,10 +66,7 @@ static void sample_values(const pp_rec *r, const counter_map *cm, double *v)
     v[R_CPU] = (double)s->cpu_ns.u;
     pp_iter it = pp_iter_of(s->io);
     uint64_t g[4];
-    for (;;) {
-        int k = 0;
-        while (k < 4 && pp_iter_u(&it, &g[k])) k++;
-        if (k < 4) break;
+    while (pp_iter_group(&it, g, 4)) {
         uint64_t cls = g[0] / PP_OPS, op = g[0] % PP_OPS;
         if (cls >= PP_FD_CLASSES) continue;       /* a future writer's cell: not ours to guess */
         v[R_IO_OP + op] += (double)g[1];
@@ -80,9 +77,7 @@ static void sample_values(const pp_rec *r, const counter_map *cm, double *v)
     }
     v[R_ALLOC_CALLS] = (double)s->alloc_calls.u;
     v[R_ALLOC_BYTES] = (double)s->alloc_bytes.u;
-    if (s->alloc_timed.u)   /* 1 call in 64 is timed: scale to all allocator calls */
-        v[R_ALLOC_NS] = (double)s->alloc_timed_ns.u * (double)(s->alloc_calls.u + s->free_calls.u) /
-                        (double)s->alloc_timed.u;
+    v[R_ALLOC_NS] = pp_sample_alloc_ns(s);
     uint64_t cnt[64];
     int nc = 0;
     it = pp_iter_of(s->counters);
@@ -99,12 +94,8 @@ static void sample_values(const pp_rec *r, const counter_map *cm, double *v)
     v[R_BR] = CNT(C_BR);
 #undef CNT
     it = pp_iter_of(s->wait);
-    for (;;) {
-        int k = 0;
-        while (k < 3 && pp_iter_u(&it, &g[k])) k++;
-        if (k < 3) break;
+    while (pp_iter_group(&it, g, 3))
         if (g[0] < PP_WAIT_KINDS) v[R_WAIT + g[0]] += (double)g[1];
-    }
 }
 
 static void thread_add(pp_thread_stats *th, const double *v, double frac, uint64_t a, uint64_t b,

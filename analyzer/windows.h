@@ -122,6 +122,14 @@ typedef struct pp_windows_opts {
     int no_signature;              /* 1: skip CPU_SAMPLE symbolization (sig stays 0) */
 } pp_windows_opts;
 
+/* A SAMPLE's allocator time: alloc_timed_ns measured on alloc_timed of its calls, scaled to all
+ * alloc_calls + free_calls (1 call in 64 is timed).  0 when none was timed. */
+static inline double pp_sample_alloc_ns(const struct pp_r_SAMPLE *s)
+{
+    return s->alloc_timed.u ? (double)s->alloc_timed_ns.u * (double)(s->alloc_calls.u + s->free_calls.u) /
+                              (double)s->alloc_timed.u : 0;
+}
+
 /* Builds the windows of one trace (one process) in two streaming passes over its records
  * (SAMPLE, THREAD_NAME; then CPU_SAMPLE).  NULL with a message in err when the trace has no
  * HEADER or no SAMPLE records.  o may be NULL (defaults). */
