@@ -34,10 +34,23 @@ static uint64_t start_mono, start_real;
 static int sys_open(const char *p, int flags, int mode) { return (int)syscall(SYS_openat, AT_FDCWD, p, flags, mode); }
 static int sys_close(int fd) { return (int)syscall(SYS_close, fd); }
 
-/* Moves fd to a high number (O_CLOEXEC), closing the original. */
+/* Moves fd to a high number (O_CLOEXEC), closing the original.  Where the hard limit allows,
+ * above the soft limit: there the program can never want the number, and a program that opens
+ * files until EMFILE gets as many as it would untraced.  F_DUPFD cannot go past the soft limit,
+ * so it is raised for that one call and restored at once (a descriptor above it stays valid;
+ * getrlimit shows the program its own value). */
 static int move_high(int fd)
 {
     struct rlimit rl;
+    if (syscall(SYS_getrlimit, RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max &&
+        rl.rlim_cur <= 65536) {
+        struct rlimit up = { rl.rlim_cur + 64 < rl.rlim_max ? rl.rlim_cur + 64 : rl.rlim_max, rl.rlim_max };
+        if (syscall(SYS_setrlimit, RLIMIT_NOFILE, &up) == 0) {
+            int nfd = (int)syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, (long)rl.rlim_cur);
+            syscall(SYS_setrlimit, RLIMIT_NOFILE, &rl);
+            if (nfd >= 0) { sys_close(fd); return nfd; }
+        }
+    }
     long lim = syscall(SYS_getrlimit, RLIMIT_NOFILE, &rl) == 0 ? (long)rl.rlim_cur : 1024;
     if (lim > 1024) lim = 1024;
     long want = lim - 8;
