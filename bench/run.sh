@@ -121,6 +121,12 @@ fmt() { awk -v v="$1" -v d="$2" 'BEGIN { if (v == "nan" || v == "") print "n/a";
 # Geometric mean of the values on stdin; ">X" values make it a lower bound, "nan" makes it nan.
 geomean() { awk '{ v = $1; if (v == "nan") bad = 1; else { if (substr(v, 1, 1) == ">") { lb = 1; v = substr(v, 2) }
     s += log(v); n++ } } END { if (bad || !n) print "nan"; else printf "%s%.6g\n", lb ? ">" : "", exp(s / n) }'; }
+# FOOTER self_ns of the (one) traced process whose trace is in DIR.
+self_ns_of() {
+    local f
+    f=$(find "$1" -name '*.pptrace' -size +0 2>/dev/null | head -1)
+    [ -n "$f" ] && "$PP" dump "$f" 2>/dev/null | sed -n 's/.* FOOTER .*self_ns=\([0-9]*\).*/\1/p' | tail -1
+}
 dir_bytes() { find "$1" -name '*.pptrace' -printf '%s\n' 2>/dev/null | awk '{s+=$1} END {print s+0}'; }
 # judge VALUE OP LIMIT → pass | miss | n/a
 judge() { awk -v v="$1" -v op="$2" -v l="$3" 'BEGIN {
@@ -339,6 +345,12 @@ for th in 1 4; do
     tb=$(col_med "$name" 5); tw=$(col_med "$name" 3)
     bps=$(calc "($tb - $HDR) / ($th * $tw)")
     row "churn, $th thread$([ "$th" = 1 ] || echo s)" "trace bytes per thread-second (default interval; $(fmt "$tb" 0) B in $(fmt "$tw" 2) s)" "$(fmt "$(calc "$bps / $K")" 1) KB" "≤ 20 KB (≤ 32 KB with stacks)" "$(judge "$bps" '<=' $((20 * K)))" "$CMD"
+    if [ "$th" = 1 ]; then
+        # The recorder's own figure (FOOTER self_ns of the last traced run, CPU ns) next to the
+        # wall time the pairs measured it adding (one thread: the two are comparable).
+        sn=$(self_ns_of "$TD"); dm=$(diff_med "$name")
+        row "churn, 1 thread" "recorder's own cost: FOOTER self_ns (last traced run) / median wall added" "$(fmt "$(calc "${sn:-nan} / 1e6")" 1) / $(fmt "$(calc "$dm * 1000")" 1) ms" "—" "—" "$CMD"
+    fi
 done
 
 # Churn without stacks: what stack capture costs on top of the per-call hooks.
