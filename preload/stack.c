@@ -21,6 +21,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <sched.h>
+#include <signal.h>
 #include <ucontext.h>
 #define UNW_LOCAL_ONLY
 #include <libunwind.h>
@@ -95,6 +96,22 @@ static int find_self(struct dl_phdr_info *info, size_t size, void *data)
 static void load_now(void);
 static void thread_ready(struct pp_thread *t);
 
+/* dlopen and libunwind's first use in a thread allocate, inside whatever call the program made:
+ * open, read or write may be async-signal-safe to the program, and its own handler that
+ * allocates, landing while we hold the allocator's lock, would deadlock (fault_signal_alloc.sh's
+ * storm).  So the program's signals wait until we are done; faults stay deliverable. */
+static void signals_hold(uint64_t *old)
+{
+    uint64_t all = ~(uint64_t)0 & ~((1ull << (SIGSEGV - 1)) | (1ull << (SIGBUS - 1)) |
+                                    (1ull << (SIGILL - 1)) | (1ull << (SIGFPE - 1)) | (1ull << (SIGTRAP - 1)));
+    if (syscall(SYS_rt_sigprocmask, SIG_BLOCK, &all, old, sizeof all)) *old = 0;
+}
+
+static void signals_release(const uint64_t *old)
+{
+    syscall(SYS_rt_sigprocmask, SIG_SETMASK, old, NULL, sizeof *old);
+}
+
 /* Called from intercepted calls (never from the handler): loads libunwind once the process has
  * lived long enough to be worth it. */
 void pp_stack_maybe_load(struct pp_thread *t, uint64_t now)
@@ -118,6 +135,8 @@ static void load_now(void)
     static atomic_int claimed;
     if (!atomic_compare_exchange_strong(&claimed, &expect, 1)) return;
     int saved = errno;
+    uint64_t mask;
+    signals_hold(&mask);
     void *h = dlopen("libunwind.so.8", RTLD_NOW | RTLD_LOCAL);
     if (h) {
         u_getcontext = dlsym(h, "_Ux86_64_getcontext");
@@ -132,6 +151,7 @@ static void load_now(void)
     } else {
         atomic_store(&loaded, -1);
     }
+    signals_release(&mask);
     errno = saved;
 }
 
@@ -141,11 +161,16 @@ static void load_now(void)
 static void thread_ready(struct pp_thread *t)
 {
     if (atomic_load(&loaded) != 1 || pp_in_loader || pp_no_unwind || !unwind_enter()) return;
+    int saved = errno;
+    uint64_t mask;
+    signals_hold(&mask);
     void *raw[4];
     u_backtrace(raw, 4);
     unw_context_t uc;
     unw_cursor_t c;
     if (u_getcontext(&uc) == 0 && u_init_local2(&c, &uc, 0) >= 0) u_step(&c);
+    signals_release(&mask);
+    errno = saved;
     unwind_leave();
     t->unwind_ready = 1;
 }

@@ -31,3 +31,18 @@ export PHASEPROF_INTERVAL_MS=1
 same_run_limited signal_alloc.sampled_1ms_same_output "$d" "$PROGS/fault_sig_alloc" 1000
 unset PHASEPROF_INTERVAL_MS
 trace_check signal_alloc.sampled_1ms_trace "$d" --traces 1 --complete --min-kind SAMPLE=100
+# A storm: SIGUSR1 as fast as another thread can send it, in 8 short runs.  Any allocation the
+# preload makes inside a hook of a call the program may interrupt with an allocating handler
+# (open, read, write, close: async-signal-safe) deadlocks on the allocator's lock here; each
+# run starts fresh, so one-time work (such as loading libunwind) gets 8 chances to be caught.
+"$PROGS/fault_sig_alloc" 100 1000 0 >"$T/storm_plain.out" 2>&1 </dev/null
+ok=1
+for i in 1 2 3 4 5 6 7 8; do
+    timeout -s KILL 20 env LD_PRELOAD="$LIB" PHASEPROF_OUTPUT="$T/storm$i" "$PROGS/fault_sig_alloc" 100 1000 0 \
+        >"$T/storm.out" 2>&1 </dev/null; rc=$?
+    if [ $rc -ne 0 ] || ! cmp -s "$T/storm_plain.out" "$T/storm.out"; then
+        fail signal_alloc.storm_no_deadlock "run $i: exit $rc (137: hung 20 s and killed): $(head -c 200 "$T/storm.out")"
+        ok=0; break
+    fi
+done
+[ $ok -eq 1 ] && pass signal_alloc.storm_no_deadlock

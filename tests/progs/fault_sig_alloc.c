@@ -3,7 +3,10 @@
  * each handler mallocs, writes into and frees a block.  Calling malloc from a handler is unsafe
  * only when it interrupts malloc itself, so the interrupted code here never allocates: whatever
  * the preload does inside those hooks must be safe to re-enter from a handler that allocates.
- *   fault_sig_alloc [MS]   (default 1000 ms of wall time)
+ *   fault_sig_alloc [MS [MIN_LOOPS [KICK_US]]]
+ * MS of wall time (default 1000) and at least MIN_LOOPS iterations (default 20000); KICK_US
+ * between SIGUSR1s (default 200; 0: a storm, as fast as pthread_kill goes, so that a signal
+ * lands inside any short stretch where the interrupted code holds the allocator's lock).
  * Prints only what does not depend on timing (the main loop's byte count is fixed by its
  * iteration count, and whether the handlers ran at all). */
 #include <fcntl.h>
@@ -18,6 +21,7 @@
 
 static volatile sig_atomic_t alrm_runs, usr1_runs, bad;
 static volatile int stop;
+static long kick_ns = 200000;
 
 static void handler(int sig)
 {
@@ -37,8 +41,10 @@ static void *kicker(void *arg)
     pthread_t main_thread = *(pthread_t *)arg;
     while (!stop) {
         pthread_kill(main_thread, SIGUSR1);
-        struct timespec ts = { 0, 200000 };
-        nanosleep(&ts, NULL);
+        if (kick_ns) {
+            struct timespec ts = { 0, kick_ns };
+            nanosleep(&ts, NULL);
+        }
     }
     return NULL;
 }
@@ -53,6 +59,8 @@ static double now_ms(void)
 int main(int argc, char **argv)
 {
     double ms = argc > 1 ? atof(argv[1]) : 1000;
+    long min_loops = argc > 2 ? atol(argv[2]) : 20000;
+    if (argc > 3) kick_ns = atol(argv[3]) * 1000;
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = handler;
@@ -72,7 +80,7 @@ int main(int argc, char **argv)
     double end = now_ms() + ms;
     /* A fixed minimum of iterations, then until the time is up: the printed counts use only
      * the fixed part, so they do not depend on the machine's speed. */
-    while (loops < 20000 || now_ms() < end) {
+    while (loops < min_loops || now_ms() < end) {
         int fd = open("/dev/null", O_WRONLY);
         int z = open("/dev/zero", O_RDONLY);
         if (fd < 0 || z < 0) return 4;
@@ -80,7 +88,7 @@ int main(int argc, char **argv)
         ssize_t w = write(fd, buf, 100 + (size_t)(loops % 1000));
         close(z);
         close(fd);
-        if (loops < 20000) { readb += r; written += w; }
+        if (loops < min_loops) { readb += r; written += w; }
         loops++;
     }
     struct itimerval off = { { 0, 0 }, { 0, 0 } };
