@@ -182,7 +182,14 @@ static inline struct pp_thread *pp_enter(void)
     }
     return t;
 }
-void pp_tick(struct pp_thread *t, uint64_t now);   /* emits a SAMPLE when the interval is over */
+/* Emits a SAMPLE when the interval is over.  The check is inline (every timed call makes it);
+ * signed: `now` was read before the call returned, and the sampling handler may have opened a
+ * newer interval in between. */
+void pp_tick_due(struct pp_thread *t, uint64_t now);
+static inline void pp_tick(struct pp_thread *t, uint64_t now)
+{
+    if (pp_unlikely((int64_t)(now - t->sample_start_ns) >= (int64_t)pp_cfg.interval_ns)) pp_tick_due(t, now);
+}
 static inline void pp_leave(struct pp_thread *t) { (void)t; pp_guard = 0; }
 
 /* ---------- time (clock.c) ---------- */

@@ -180,11 +180,8 @@ void pp_sample_emit(struct pp_thread *t, uint64_t now)
     for (int i = 0; i < nc; i++) t->counters_prev[i] = cur[i];
 }
 
-void pp_tick(struct pp_thread *t, uint64_t now)
+__attribute__((noinline)) void pp_tick_due(struct pp_thread *t, uint64_t now)
 {
-    /* Signed: `now` was read before the call returned, and the sampling handler may have opened
-     * a newer interval in between. */
-    if (pp_likely((int64_t)(now - t->sample_start_ns) < (int64_t)pp_cfg.interval_ns)) return;
     int saved = errno;
     uint64_t self0 = t->self_ns, t0 = pp_now();   /* the recorder's own cost (selfcost.c) */
     pp_stack_maybe_load(t, now);
