@@ -15,11 +15,12 @@ set -u
 # Tests: the real programs the integration tests record, plus the tools the harness uses.
 # libjemalloc2: a second allocator preloaded beside ours (stacking test, pitfalls 14 and 27).
 # chromium: the HTML report is opened headless and looked at.
+# stress-ng: programs the classifier was never trained on (tests/workloads/stressng_eval.py).
 REQUIRED=(
     build-essential clang make pkg-config
     libpapi-dev libunwind-dev libcjson-dev libdw-dev libelf-dev
     bash coreutils git python3 sqlite3 xz-utils file valgrind libxml2-utils libjemalloc2
-    chromium
+    chromium stress-ng
 )
 # `make bench` only: other profilers to compare against.
 BENCH=(ltrace heaptrack)
