@@ -273,7 +273,11 @@ static void advise_io(pp_aphase *p, const ptally *pt, double D, pp_buf *b)
     double rd = m[PP_WF_io_read_frac], wr = m[PP_WF_io_write_frac], sy = m[PP_WF_io_sync_frac], me = m[PP_WF_io_meta_frac];
     double remote = m[PP_WF_io_pipe_frac] + m[PP_WF_io_socket_frac] + m[PP_WF_io_tty_frac];
     const entry *ev = tally_top(&pt->t[T_IO]), *cs = tally_top(&pt->t[T_IOCPU]), *fs = tally_top(&pt->t[T_FILE]);
-    /* the call site: a slow call's stack, else the caller of a wrapper caught on the CPU */
+    /* Slow calls (IO_EVENT) point at the code only when they are a good part of the phase's I/O
+     * time; when the time is in many fast calls, one slow write to another file (a log) must not
+     * name the place: then the caller of the wrapper caught on the CPU and the file with the
+     * most I/O time do. */
+    if (ev && ev->w < 0.25 * io_s && (cs || fs)) ev = NULL;
     const char *site = ev && ev->site ? ev->site : cs && cs->site ? cs->site : NULL;
     const char *fn = ev && ev->what ? ev->what : cs && cs->what ? cs->what : NULL;
     const char *path = ev && ev->path ? ev->path : fs ? fs->path : NULL;
