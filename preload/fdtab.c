@@ -469,6 +469,89 @@ static void emit_stats(struct pp_thread *t, struct fd_slot *s, int fd, uint64_t 
     pp_rec_end(t, p);
 }
 
+/* A file opened and closed again and again (a shell's `echo x > f` in a loop, a log reopened per
+ * line) would write one FILE_STATS per close: a trace growing with calls.  The first close of a
+ * path is written at once, as always; closes of the same path within REOPEN_NS after it are
+ * summed into a pending record (opens counts them), written when the next close finds it a
+ * second old, when evicted, or at exit/exec: at most about one record a second per path.  The
+ * table is process-wide behind a try-lock: a close that finds it busy writes its record itself,
+ * so no thread ever waits here. */
+#define REOPEN_SLOTS 8
+#define REOPEN_NS 1000000000ull
+struct reopen {
+    uint64_t path, last_emit_ns;    /* path 0: free */
+    uint64_t last_close_ns;         /* the pending record's time: its last close */
+    int fd, pending;                /* pending: stats hold closes not yet written */
+    struct fd_slot stats;
+};
+static struct reopen reopen_tab[REOPEN_SLOTS];
+static atomic_flag reopen_lock = ATOMIC_FLAG_INIT;
+
+static void slot_merge(struct fd_slot *d, struct fd_slot *s)
+{
+#define M(x) atomic_store_explicit(&d->x, atomic_load_explicit(&d->x, RLX) + atomic_load_explicit(&s->x, RLX), RLX)
+    M(opens); M(reads); M(writes); M(read_bytes); M(write_bytes); M(read_ns); M(write_ns);
+    M(meta); M(meta_ns); M(syncs); M(sync_ns); M(seeks); M(seq_reads); M(seq_writes);
+    M(mmaps); M(mmap_bytes); M(errors);
+    for (int i = 0; i < PP_HIST; i++) { M(hist_read[i]); M(hist_write[i]); }
+#undef M
+    max_store(&d->max_offset, atomic_load_explicit(&s->max_offset, RLX));
+}
+
+/* Pending records at least a second old (all of them with force), written by t.  Lock held. */
+static void reopen_flush(struct pp_thread *t, uint64_t now, int force)
+{
+    for (int i = 0; i < REOPEN_SLOTS; i++) {
+        struct reopen *r = &reopen_tab[i];
+        if (!r->path || !r->pending || (!force && now - r->last_emit_ns < REOPEN_NS)) continue;
+        emit_stats(t, &r->stats, r->fd, r->last_close_ns, 0);
+        r->pending = 0;
+        r->last_emit_ns = now;
+    }
+}
+
+/* The FILE_STATS of a descriptor being closed: written now, or summed into a pending record. */
+static void close_stats(struct pp_thread *t, struct fd_slot *s, int fd, uint64_t now)
+{
+    uint64_t path = slot_path(t, s, fd);
+    if (!path || atomic_flag_test_and_set_explicit(&reopen_lock, memory_order_acquire)) {
+        emit_stats(t, s, fd, now, 0);
+        return;
+    }
+    reopen_flush(t, now, 0);
+    int cls = (int)(atomic_load_explicit(&s->flags, RLX) & F_CLS);
+    struct reopen *r = NULL, *lru = &reopen_tab[0];
+    for (int i = 0; i < REOPEN_SLOTS && !r; i++) {
+        struct reopen *c = &reopen_tab[i];
+        if (c->path == path && (int)(atomic_load_explicit(&c->stats.flags, RLX) & F_CLS) == cls) r = c;
+        else if (!c->path || (lru->path && c->last_emit_ns < lru->last_emit_ns)) lru = c;
+    }
+    if (r && now - r->last_emit_ns < REOPEN_NS) {      /* reopened within the second: sum */
+        if (!r->pending) {
+            memcpy((void *)&r->stats, (const void *)s, sizeof *s);
+            r->pending = 1;
+        } else {
+            slot_merge(&r->stats, s);
+        }
+        r->fd = fd;
+        r->last_close_ns = now;
+    } else {                                            /* first close (in a while): write it */
+        emit_stats(t, s, fd, now, 0);
+        if (!r) {
+            r = lru;
+            if (r->path && r->pending) emit_stats(t, &r->stats, r->fd, r->last_close_ns, 0);
+        } else if (r->pending) {
+            emit_stats(t, &r->stats, r->fd, r->last_close_ns, 0);
+        }
+        r->path = path;
+        r->fd = fd;
+        r->pending = 0;
+        r->last_emit_ns = now;
+        atomic_store_explicit(&r->stats.flags, (uint32_t)cls, RLX);
+    }
+    atomic_flag_clear_explicit(&reopen_lock, memory_order_release);
+}
+
 static inline int slot_seen(struct fd_slot *s)
 {
     return (atomic_load_explicit(&s->flags, RLX) & (F_OPENED | F_USED)) != 0;
@@ -551,7 +634,7 @@ int pp_fd_close_begin(struct pp_thread *t, int fd)
     uint32_t f = atomic_load_explicit(&s->flags, RLX);
     if (!f) return PP_FD_OTHER;             /* never seen: no fstat just to name a close */
     int cls = (f & F_CLS) ? (int)(f & F_CLS) - 1 : slot_classify(s, fd, -1);
-    if (f & (F_OPENED | F_USED)) emit_stats(t, s, fd, pp_now(), 1);
+    if (f & (F_OPENED | F_USED)) close_stats(t, s, fd, pp_now());
     memset((void *)s, 0, sizeof *s);        /* the number will name another file next */
     return cls;
 }
@@ -589,6 +672,12 @@ void pp_fd_flush_all(struct pp_thread *t)
     int saved = errno;
     pp_stdio_exit_account(t);
     uint64_t now = pp_now();
+    /* pending reopen sums: wait for a close in progress elsewhere (it holds the lock briefly) */
+    for (int spin = 0; atomic_flag_test_and_set_explicit(&reopen_lock, memory_order_acquire); spin++)
+        if (spin > 1000000) goto no_reopen;          /* a thread died holding it: give those up */
+    reopen_flush(t, now, 1);
+    atomic_flag_clear_explicit(&reopen_lock, memory_order_release);
+no_reopen:
     int h = atomic_load(&hiwater);
     for (int fd = 0; fd < h && fd < FD_SLOTS; fd++) {
         struct fd_slot *s = &table[fd];
@@ -606,6 +695,8 @@ void pp_fd_reset_after_fork(void)
     if (table) syscall(SYS_madvise, table, FD_SLOTS * sizeof(struct fd_slot), MADV_DONTNEED);
     atomic_store(&hiwater, 0);
     for (int i = 0; i < 256; i++) atomic_store_explicit(&beyond_cls[i], 0, RLX);
+    memset(reopen_tab, 0, sizeof reopen_tab);     /* the parent's files, written by the parent */
+    atomic_flag_clear(&reopen_lock);
 }
 
 /* A file-backed mmap of fd (for wrap_mmap.c): its bytes never pass through read/write. */

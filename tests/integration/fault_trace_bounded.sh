@@ -3,7 +3,8 @@
 # I/O events, byte-sampled allocation stacks).  Two runs of the same length, one making calls
 # as fast as it can and one slowed ~50x by arithmetic between calls: the fast one must make at
 # least 10x the calls and its trace must stay within 5x the slow one's and under 64 KiB per
-# second of run.  PP_BOUNDED_SECS (default 3) sets the length; docs/reliability.md has a long run.
+# second of run; and a file reopened in a loop (FILE_STATS per second, not per close).
+# PP_BOUNDED_SECS (default 3) sets the length; docs/reliability.md has a long run.
 source "$(dirname "$0")/../lib.sh"
 source "$ROOT/tests/trace_check.sh"
 need_lib fault_trace_bounded
@@ -29,3 +30,15 @@ if [ "${cf:-0}" -ge $((10 * ${cs:-1})) ] && [ "${cs:-0}" -gt 0 ]; then pass trac
 else fail trace_bounded.call_rates_differ "$detail (the fast run must make >= 10x the calls)"; fi
 if [ "$sf" -le $((5 * ss)) ] && [ "$sf" -le $((65536 * secs)) ]; then pass trace_bounded.size_follows_time; echo "    $detail"
 else fail trace_bounded.size_follows_time "$detail"; fi
+
+# A file opened and closed in a loop (a shell's `echo x > f`): one FILE_STATS per second or so per
+# path, not one per close, and the counts still exact.
+n=3000
+LD_PRELOAD="$LIB" PHASEPROF_OUTPUT="$T/reopen" bash -c "for i in \$(seq $n); do echo x > '$T/f'; done" >"$T/reopen.out" 2>&1
+root=$(ls -S "$T/reopen"/*.pptrace | head -n 1)
+fs=$("$PP" info "$root" | grep -o 'FILE_STATS=[0-9]*' | head -n 1 | cut -d= -f2)
+opens=$("$PP" info "$root" | sed -n "s|^    file \"$T/f\" opens=\([0-9]*\) .* writes=\([0-9]*\) .*|\1 \2|p" | head -n 1)
+# (bash's echo is printf + putc: two stdio write calls per line, the same in every iteration)
+read -r o w <<<"${opens:-0 0}"
+if [ "$o" = "$n" ] && [ "$w" -gt 0 ] && [ $((w % n)) -eq 0 ] && [ "${fs:-99999}" -le 60 ]; then pass trace_bounded.reopen_loop; echo "    $n reopens: $fs FILE_STATS records"
+else fail trace_bounded.reopen_loop "opens/writes '$opens' (want $n and a multiple of $n), FILE_STATS=$fs (want <= 60)"; fi
