@@ -42,6 +42,19 @@ static double nice_ceil(double v)
     return 10 * p;
 }
 
+/* The time axis under a chart: a line at y and a tick with its label every "nice" step. */
+static void time_axis(pp_buf *b, double axis_ns, double ya)
+{
+    double step = nice_ceil(axis_ns / 1e9 / 10);
+    buf_printf(b, "<line x1=\"%.0f\" x2=\"%.0f\" y1=\"%.1f\" y2=\"%.1f\" class=\"axis\"/>", TL_LM, TL_LM + TL_PW, ya, ya);
+    for (double t = 0; t <= axis_ns / 1e9 * 1.0001; t += step) {
+        double x = xof(t * 1e9, axis_ns);
+        buf_printf(b, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" class=\"axis\"/><text x=\"%.1f\" y=\"%.1f\" class=\"tx\">%g s</text>",
+                   x, x, ya, ya + 4, x, ya + 15, t);
+    }
+}
+
+
 /* Truncated (at a UTF-8 boundary), escaped label. */
 static void label(pp_buf *b, const char *s, size_t max)
 {
@@ -307,13 +320,7 @@ void html_timeline(pp_buf *b, const pp_analysis *a, size_t pi, double axis_ns)
 
     /* time axis */
     double ya = yl + lanes_h + 4;
-    double step = nice_ceil(axis_ns / 1e9 / 10);
-    buf_printf(b, "<line x1=\"%.0f\" x2=\"%.0f\" y1=\"%.1f\" y2=\"%.1f\" class=\"axis\"/>", TL_LM, TL_LM + TL_PW, ya, ya);
-    for (double t = 0; t <= axis_ns / 1e9 * 1.0001; t += step) {
-        double x = xof(t * 1e9, axis_ns);
-        buf_printf(b, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" class=\"axis\"/><text x=\"%.1f\" y=\"%.1f\" class=\"tx\">%g s</text>",
-                   x, x, ya, ya + 4, x, ya + 15, t);
-    }
+    time_axis(b, axis_ns, ya);
     buf_printf(b, "<line class=\"cursor\" x1=\"0\" x2=\"0\" y1=\"0\" y2=\"%.0f\" visibility=\"hidden\"/>", ya);
     buf_puts(b, "</svg>\n");
     free(xs);
@@ -378,13 +385,7 @@ void html_gantt(pp_buf *b, const pp_analysis *a, double axis_ns)
         buf_free(&name);
     }
     double ya = (double)rows * (GANTT_RH + 2) + 2;
-    double step = nice_ceil(axis_ns / 1e9 / 10);
-    buf_printf(b, "<line x1=\"%.0f\" x2=\"%.0f\" y1=\"%.1f\" y2=\"%.1f\" class=\"axis\"/>", TL_LM, TL_LM + TL_PW, ya, ya);
-    for (double t = 0; t <= axis_ns / 1e9 * 1.0001; t += step) {
-        double x = xof(t * 1e9, axis_ns);
-        buf_printf(b, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" class=\"axis\"/><text x=\"%.1f\" y=\"%.1f\" class=\"tx\">%g s</text>",
-                   x, x, ya, ya + 4, x, ya + 15, t);
-    }
+    time_axis(b, axis_ns, ya);
     buf_puts(b, "</svg>\n");
     if (n > rows) buf_printf(b, "<p class=\"muted\">The %zu longest of %zu traces are drawn.</p>\n", rows, n);
     free(order);
