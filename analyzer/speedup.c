@@ -108,7 +108,11 @@ void pp_speedups(pp_analysis *a)
          * time (a shell in wait4), which is no CPU cost.  0 without the rusage counters. */
         double preempt = pp_preempt_share(m);
         double untimed_off = fmax(0, thr - cpu - io - wt);
-        p->cost_frac[PP_COST_IO] = io;
+        /* Time blocked on a pipe or a terminal waits for another process or a person: no I/O
+         * fix in this process shortens it (the advice points at the other end).  Only its
+         * on-CPU part counts, as for any call. */
+        double remote = z(m[PP_WF_io_pipe_frac]) + z(m[PP_WF_io_tty_frac]);
+        p->cost_frac[PP_COST_IO] = fmax(0, io - remote) + fmin(remote, io_on);
         p->cost_frac[PP_COST_ALLOC] = al;
         p->cost_frac[PP_COST_WAIT] = wt;
         p->cost_frac[PP_COST_CPU] = fmax(0, cpu - al - io_on) + preempt * untimed_off;
