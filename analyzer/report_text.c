@@ -45,10 +45,13 @@ static const char *dominant(const double *m)
     struct { const char *what; double v; } c[] = {
         { "in file I/O", m[PP_WF_io_file_frac] },
         { "waiting on pipes/sockets/terminals", m[PP_WF_io_pipe_frac] + m[PP_WF_io_socket_frac] + m[PP_WF_io_tty_frac] },
-        { "in the allocator", m[PP_WF_alloc_frac] }, { "blocked (locks, sleeps, polls)", m[PP_WF_wait_frac] },
-        { "off CPU (not in calls we see)", m[PP_WF_offcpu_frac] } };
+        { "in the allocator", m[PP_WF_alloc_frac] },
+        { "blocked (locks, sleeps, polls)", m[PP_WF_wait_frac] - m[PP_WF_wait_child_frac] },
+        { "waiting for child processes", m[PP_WF_wait_child_frac] },
+        /* offcpu_frac includes the intercepted waits: what is left is off CPU in calls we do not see */
+        { "off CPU (not in calls we see)", m[PP_WF_offcpu_frac] - m[PP_WF_wait_frac] } };
     int best = -1;
-    for (int i = 0; i < 5; i++) if (isfinite(c[i].v) && c[i].v >= 0.25 && (best < 0 || c[i].v > c[best].v)) best = i;
+    for (int i = 0; i < (int)(sizeof c / sizeof c[0]); i++) if (isfinite(c[i].v) && c[i].v >= 0.25 && (best < 0 || c[i].v > c[best].v)) best = i;
     if (best >= 0) return c[best].what;
     return isfinite(m[PP_WF_cpu_util]) && m[PP_WF_cpu_util] > 0.05 ? "computing" : "idle";
 }

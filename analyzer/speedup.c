@@ -114,7 +114,9 @@ void pp_speedups(pp_analysis *a)
         double remote = z(m[PP_WF_io_pipe_frac]) + z(m[PP_WF_io_tty_frac]);
         p->cost_frac[PP_COST_IO] = fmax(0, io - remote) + fmin(remote, io_on);
         p->cost_frac[PP_COST_ALLOC] = al;
-        p->cost_frac[PP_COST_WAIT] = wt;
+        /* Waiting for child processes: the work, and what a fix would shorten, is in the
+         * children's own phases (a shell running a pipeline waits for all of it). */
+        p->cost_frac[PP_COST_WAIT] = fmax(0, wt - z(m[PP_WF_wait_child_frac]));
         p->cost_frac[PP_COST_CPU] = fmax(0, cpu - al - io_on) + preempt * untimed_off;
         /* One thread at a time needs no per-thread pass: then r = live - c - b <= D - c, so the
          * rule gives min(C, D) anyway (and a pass over the SAMPLEs per phase is the costly part). */
