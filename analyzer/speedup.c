@@ -63,19 +63,21 @@ static double z(double v) { return isfinite(v) ? v : 0; }
 
 void pp_speedups(pp_analysis *a)
 {
-    /* W net of the recorder's own time in the root process (FOOTER self_ns, spread over its
-     * live threads): the costs are compared with the run as it would be without us.  The
-     * bounds hold either way; this keeps predictions from crediting a fix with our overhead. */
-    double W = a->wall_ns / 1e9;
+    /* wall_net_ns: W less the recorder's own time in the root process (FOOTER self_ns, spread
+     * over its live threads), for the record.  The bounds use W itself: the costs were measured
+     * in the traced run, and taking our time out of W alone made a phase that is all I/O cost
+     * more than the whole (net) run, an "unbounded" bound.  Our time is CPU outside the timed
+     * calls, so W keeps the bounds of io, alloc and wait slightly low, never high. */
+    double W = a->wall_ns / 1e9, net = W;
     for (size_t i = 0; i < a->nproc; i++) {
         const pp_aproc *pr = &a->procs[i];
         if (pr->t != a->set->traces[a->root] || !isfinite(pr->self_ns) || !pr->w || !(W > 0)) continue;
         double live = 0;
         for (size_t k = 0; k < pr->w->nthreads; k++) live += pr->w->threads[k].live_ns / 1e9;
-        double net = W - pr->self_ns / 1e9 / fmax(1, live / W);
-        if (net > 0.5 * W) W = net;
+        double n = W - pr->self_ns / 1e9 / fmax(1, live / W);
+        if (n > 0.5 * W) net = n;
     }
-    a->wall_net_ns = W * 1e9;
+    a->wall_net_ns = net * 1e9;
     uint32_t root_pid = (uint32_t)pp_trace_header(a->set->traces[a->root])->pid.u;
     const pp_forest *rg = a->regressor;
     uint32_t *map = NULL;

@@ -64,7 +64,7 @@ for n in ("io", "alloc", "wait"):
 r = docs["io"]
 if r:
     p = main_phase(r)
-    W = r["summary"]["wall_net_ns"] / 1e9
+    W = r["summary"]["wall_ns"] / 1e9
     D = (p["end_ns"] - p["start_ns"]) / 1e9
     C = p["metrics"]["io_frac"] * D
     want = W / (W - C)
@@ -222,7 +222,7 @@ if "$PP" train --data "$T/reg.csv" --out "$T/regmodels/speedup_regressor.json" -
     python3 - "$T/reg.json" <<'PY' && pass report_classify.regressor_predicted || fail report_classify.regressor_predicted "$(cat "$T/reg.err")"
 import json, sys
 r = json.load(open(sys.argv[1]))
-W = r["summary"]["wall_net_ns"] / 1e9
+W = r["summary"]["wall_ns"] / 1e9
 root = r["summary"]["root_pid"]
 p = max((p for p in r["phases"] if p["pid"] == root), key=lambda p: p["end_ns"] - p["start_ns"])
 s, c = p["speedup"]["io"], p["costs"]["io"]
