@@ -108,7 +108,7 @@ int main(void)
            "%s", a->model_note);
     if (a->nphase == 2) {
         const pp_aphase *p0 = &a->phases[0], *p1 = &a->phases[1];
-        double W = a->wall_net_ns / 1e9, D0 = (double)(p0->end_ns - p0->start_ns) / 1e9, D1 = (double)(p1->end_ns - p1->start_ns) / 1e9;
+        double W = a->wall_ns / 1e9, D0 = (double)(p0->end_ns - p0->start_ns) / 1e9, D1 = (double)(p1->end_ns - p1->start_ns) / 1e9;
         /* thread 2 sleeps a whole thread's worth, yet thread 1 computes all along: no gain */
         result("idle_thread_wait_no_gain", p0->cost_frac[PP_COST_WAIT] > 0.9 && p0->speedup[PP_COST_WAIT].upper_bound < 1.02,
                "wait %.2f threads, bound %.3f", p0->cost_frac[PP_COST_WAIT], p0->speedup[PP_COST_WAIT].upper_bound);
