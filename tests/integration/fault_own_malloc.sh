@@ -7,16 +7,6 @@ source "$(dirname "$0")/../lib.sh"
 source "$ROOT/tests/trace_check.sh"
 need_lib fault_own_malloc
 cd "$T" || exit 1
-# same_run with a 60 s limit outside the traced process: a hang is a failure, not a stuck suite.
-same_run_limited() {
-    local n=$1 dir=$2; shift 2
-    timeout -s KILL 60 "$@" >"$T/plain.out" 2>"$T/plain.err" </dev/null; local rc1=$?
-    timeout -s KILL 60 env LD_PRELOAD="$LIB" PHASEPROF_OUTPUT="$dir" "$@" >"$T/pp.out" 2>"$T/pp.err" </dev/null; local rc2=$?
-    if [ $rc1 -ne $rc2 ]; then fail "$n" "exit status $rc1 plain, $rc2 traced (137: killed after 60 s)"; return 1; fi
-    if ! cmp -s "$T/plain.out" "$T/pp.out"; then fail "$n" "stdout differs: $(diff "$T/plain.out" "$T/pp.out" | head -4 | tr '\n' ';')"; return 1; fi
-    if ! cmp -s "$T/plain.err" "$T/pp.err"; then fail "$n" "stderr differs: $(head -c 200 "$T/pp.err")"; return 1; fi
-    pass "$n"
-}
 
 d="$T/om"
 same_run_limited own_malloc.same_output "$d" "$PROGS/fault_own_malloc" 4
