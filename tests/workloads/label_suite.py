@@ -67,28 +67,19 @@ def run_one(pp, prog_path, gen, setting, secs, work):
     return phases, t0, (cs.group(1) if cs else "sw"), rows
 
 
-def phase_row(rows, t0, a, b, features):
-    lo, hi = (a - t0) / 1e9, (b - t0) / 1e9
+def window_means(windows, features):
+    """Means of the features over (row, weight) windows: weighted by weight, io_size_mean by
+    read/write calls.  None for a feature no window has (or no weight at all).  Also returns the
+    total weight.  pairs_suite.py uses it too."""
     acc = {f: 0.0 for f in features}
-    wsum = 0.0
-    calls = 0.0
-    size_acc = 0.0
     present = {f: False for f in features}
-    root = rows[0]["pid"] if rows else None
-    mine = [r for r in rows if r["pid"] == root]
-    # Windows wholly inside the phase: one that straddles a boundary carries the neighbour's
-    # rates (a 10 ms window with 5 ms of allocation churn shows 10^6 calls/s in a sleep phase).
-    # A phase shorter than two windows falls back to overlap weighting.
-    inside = [r for r in mine if float(r["start_s"]) >= lo and float(r["end_s"]) <= hi]
-    use_inside = len(inside) >= 2
-    for r in (inside if use_inside else mine):
-        s, e = float(r["start_s"]), float(r["end_s"])
-        w = (e - s) if use_inside else max(0.0, min(e, hi) - max(s, lo))
+    wsum = calls = size_acc = 0.0
+    for r, w in windows:
         if w <= 0:
             continue
         wsum += w
         for f in features:
-            v = r[f]
+            v = r.get(f, "")
             if v == "":
                 continue
             present[f] = True
@@ -101,12 +92,28 @@ def phase_row(rows, t0, a, b, features):
     out = {}
     for f in features:
         if not present[f] or wsum == 0:
-            out[f] = ""
+            out[f] = None
         elif f == "io_size_mean":
-            out[f] = "%.6g" % (size_acc / calls if calls else 0.0)
+            out[f] = size_acc / calls if calls else 0.0
         else:
-            out[f] = "%.6g" % (acc[f] / wsum)
+            out[f] = acc[f] / wsum
     return out, wsum
+
+
+def phase_row(rows, t0, a, b, features):
+    lo, hi = (a - t0) / 1e9, (b - t0) / 1e9
+    root = rows[0]["pid"] if rows else None
+    mine = [r for r in rows if r["pid"] == root]
+    # Windows wholly inside the phase: one that straddles a boundary carries the neighbour's
+    # rates (a 10 ms window with 5 ms of allocation churn shows 10^6 calls/s in a sleep phase).
+    # A phase shorter than two windows falls back to overlap weighting.
+    inside = [r for r in mine if float(r["start_s"]) >= lo and float(r["end_s"]) <= hi]
+    if len(inside) >= 2:
+        windows = [(r, float(r["end_s"]) - float(r["start_s"])) for r in inside]
+    else:
+        windows = [(r, max(0.0, min(float(r["end_s"]), hi) - max(float(r["start_s"]), lo))) for r in mine]
+    means, wsum = window_means(windows, features)
+    return {f: "" if v is None else "%.6g" % v for f, v in means.items()}, wsum
 
 
 def main():

@@ -65,6 +65,8 @@ import sys
 import tempfile
 import time
 
+from label_suite import window_means   # same directory as this script
+
 PROGS = ["pair_io", "pair_alloc", "pair_wait", "pair_cpu"]
 COST_KIND = {"cpu": 0, "io": 1, "alloc": 2, "wait": 3}
 COST_FEATURE = {"cpu": "cpu_util", "io": "io_frac", "alloc": "alloc_frac", "wait": "wait_frac"}
@@ -128,34 +130,7 @@ def report_cost(rep, cost):
 
 def run_means(rows, features):
     """Window means over the run, weighted by window length (io_size_mean by read/write calls)."""
-    acc = {f: 0.0 for f in features}
-    present = {f: False for f in features}
-    wsum = calls = size_acc = 0.0
-    for r in rows:
-        w = float(r["end_s"]) - float(r["start_s"])
-        if w <= 0:
-            continue
-        wsum += w
-        for f in features:
-            v = r.get(f, "")
-            if v == "":
-                continue
-            present[f] = True
-            if f == "io_size_mean":
-                c = float(r.get("rw_calls_ps") or 0) * w
-                calls += c
-                size_acc += float(v) * c
-            else:
-                acc[f] += float(v) * w
-    out = {}
-    for f in features:
-        if not present[f] or wsum == 0:
-            out[f] = None
-        elif f == "io_size_mean":
-            out[f] = size_acc / calls if calls else 0.0
-        else:
-            out[f] = acc[f] / wsum
-    return out, wsum
+    return window_means([(r, float(r["end_s"]) - float(r["start_s"])) for r in rows], features)
 
 
 def thread_seconds(rows, feat):
