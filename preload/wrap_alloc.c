@@ -71,6 +71,25 @@ static void rearm(struct pp_thread *t)
     if (!t->free_tick) t->free_tick = t->free_tick_base = every;
 }
 
+/* Whether this slow-path call is timed: every one normally; 1 in SLOW_EVERY with events=all,
+ * where every call comes here and the clock would cost more than malloc. */
+static inline int take_timed(struct pp_thread *t)
+{
+    int timed = !pp_cfg.events_all || ++t->alloc_timed_tick >= SLOW_EVERY;
+    if (timed) t->alloc_timed_tick = 0;
+    return timed;
+}
+
+/* A timed call took [t0, t1].  It is bracketed by two clock reads, half of each inside the
+ * interval: without taking one out, a 15 ns malloc reads as 40 ns and churn looks 2-3x more
+ * allocator-bound. */
+static inline void note_timed(struct pp_thread *t, uint64_t t0, uint64_t t1)
+{
+    uint64_t d = t1 - t0;
+    t->alloc_timed++;
+    t->alloc_timed_ns += d > pp_clock_cost_ns ? d - pp_clock_cost_ns : 0;
+}
+
 /* After the real call of a slow-path allocation whose call and bytes were already counted down:
  * timed ([t0, t1], timed > 0), sampled if its countdown came due.  Guard held. */
 static void alloc_after(struct pp_thread *t, int fn, void *r, size_t n, uint64_t t0, uint64_t t1,
@@ -79,13 +98,7 @@ static void alloc_after(struct pp_thread *t, int fn, void *r, size_t n, uint64_t
     int e = errno;
     uint64_t self0 = t->self_ns;
     if (!t->alloc_tick || !t->free_tick) rearm(t);
-    if (timed) {
-        t->alloc_timed++;
-        /* A timed call is bracketed by two clock reads; half of each lands inside the interval.
-         * Without this, a 15 ns malloc reads as 40 ns and churn looks 2-3x more allocator-bound. */
-        uint64_t d = t1 - t0;
-        t->alloc_timed_ns += d > pp_clock_cost_ns ? d - pp_clock_cost_ns : 0;
-    }
+    if (timed) note_timed(t, t0, t1);
     if (t->alloc_countdown <= 0 && r) pp_alloc_sample_take(t, r, n);
     if (pp_cfg.events_all && t0) pp_call_event(t, fn, (uint64_t)(uintptr_t)r, (int64_t)n, t0, t1 - t0);
     if (t1) pp_tick(t, t1);
@@ -100,8 +113,7 @@ static void alloc_after(struct pp_thread *t, int fn, void *r, size_t n, uint64_t
     do {                                                                            \
         void *r_;                                                                   \
         if ((t)->alloc_tick == 0) {                                                 \
-            int timed_ = !pp_cfg.events_all || ++(t)->alloc_timed_tick >= SLOW_EVERY; \
-            if (timed_) (t)->alloc_timed_tick = 0;                                  \
+            int timed_ = take_timed(t);                                             \
             uint64_t t0_ = pp_now();     /* events=all needs every call's time */   \
             r_ = expr;                                                              \
             uint64_t t1_ = timed_ ? pp_now() : t0_;   /* untimed: duration 0 */     \
@@ -218,17 +230,12 @@ static void free_body(struct pp_thread *t, void *p)
     int e = errno;
     pp_free_sampled_take(t, p);          /* before the free: the address may be reused at once */
     if (t->free_tick == 0) {
-        int timed = !pp_cfg.events_all || ++t->alloc_timed_tick >= SLOW_EVERY;
-        if (timed) t->alloc_timed_tick = 0;
+        int timed = take_timed(t);
         rearm(t);
         uint64_t self0 = t->self_ns, t0 = pp_now();
         real_free(p);
         uint64_t t1 = timed ? pp_now() : t0;
-        if (timed) {
-            t->alloc_timed++;
-            uint64_t d = t1 - t0;
-            t->alloc_timed_ns += d > pp_clock_cost_ns ? d - pp_clock_cost_ns : 0;
-        }
+        if (timed) note_timed(t, t0, t1);
         if (pp_cfg.events_all) pp_call_event(t, PP_FN_free, (uint64_t)(uintptr_t)p, 0, t0, t1 - t0);
         pp_tick(t, t1);
         if (timed) pp_self_slow(t, self0, t1);
