@@ -18,9 +18,12 @@
  *    idling (waiting) beside a busy one saves nothing when its wait is removed — the busy thread
  *    is the critical path — while the busy thread's CPU time counts in full.  Without per-thread
  *    figures C_wall = min(C, D).
- *  - Whole program (the root process, wall time W): upper bound W / (W - C_wall).  With a fix
- *    factor f (the cost gets f times faster) predicted by the regressor: W / (W - C_wall +
- *    C_wall / f), and the interval from the 10th and 90th percentiles of the trees' f.
+ *  - Whole program (the root process, wall time W): upper bound W / (W - C_wall).  With the
+ *    fraction r of the cost the fix leaves, predicted by the regressor: W / (W - C_wall + r
+ *    C_wall), and the interval from the 10th and 90th percentiles of the trees' r; the fix
+ *    factor (the cost gets f times faster) is f = 1 / r.  A model whose target is named
+ *    remaining_frac predicts r (models/speedup_regressor.json); any other predicts f itself
+ *    (r = 1 / f), as models trained before remaining_frac did.
  *  - Summary per cost: the C_wall of every phase of the root process, summed, through the same
  *    step.  Phases of other processes count for their own speedup only (a child runs beside the
  *    root or while it waits; the root's own wait time covers the latter). */
@@ -80,6 +83,7 @@ void pp_speedups(pp_analysis *a)
     a->wall_net_ns = net * 1e9;
     uint32_t root_pid = (uint32_t)pp_trace_header(a->set->traces[a->root])->pid.u;
     const pp_forest *rg = a->regressor;
+    int predicts_r = rg && rg->target && !strcmp(rg->target, "remaining_frac");
     uint32_t *map = NULL;
     double *x = NULL;
     double row[PP_WF_N + 1];
@@ -148,17 +152,22 @@ void pp_speedups(pp_analysis *a)
                 for (int k = 0; k < PP_WF_N; k++) row[k] = m[k];
                 row[PP_WF_N] = cost_kind[c];
                 for (uint32_t j = 0; j < rg->nfeat; j++) x[j] = row[map[j]];
-                double lo, hi, f = pp_forest_regress(rg, x, 0.1, &lo, &hi);
-                /* a fix never makes the cost slower than it is, nor faster than removing it */
-                f = fmax(1, f); lo = fmax(1, lo); hi = fmax(1, hi);
-                p->fix_factor[c] = f;
-                p->speedup[c].predicted = amdahl(W, saved - saved / f);
-                p->speedup[c].low = amdahl(W, saved - saved / lo);
-                p->speedup[c].high = amdahl(W, saved - saved / hi);
+                double q10, q90, v = pp_forest_regress(rg, x, 0.1, &q10, &q90);
+                /* r, the fraction of the cost left, for the prediction and for the low and high
+                 * speedups: a fix never makes the cost slower than it is (r <= 1), nor faster
+                 * than removing it (r >= 0) */
+                double r, r_lo, r_hi;
+                if (predicts_r) { r = v; r_lo = q90; r_hi = q10; }
+                else { r = 1 / fmax(1, v); r_lo = 1 / fmax(1, q10); r_hi = 1 / fmax(1, q90); }
+                r = fmin(1, fmax(0, r)); r_lo = fmin(1, fmax(0, r_lo)); r_hi = fmin(1, fmax(0, r_hi));
+                p->fix_factor[c] = r > 0 ? 1 / r : INFINITY;     /* JSON null: the cost removed */
+                p->speedup[c].predicted = amdahl(W, saved * (1 - r));
+                p->speedup[c].low = amdahl(W, saved * (1 - r_lo));
+                p->speedup[c].high = amdahl(W, saved * (1 - r_hi));
                 if (pr->pid == root_pid) {
-                    sum_pred[c] += saved - saved / f;
-                    sum_lo[c] += saved - saved / lo;
-                    sum_hi[c] += saved - saved / hi;
+                    sum_pred[c] += saved * (1 - r);
+                    sum_lo[c] += saved * (1 - r_lo);
+                    sum_hi[c] += saved * (1 - r_hi);
                 }
             } else if (rg) {
                 p->speedup[c].predicted = p->speedup[c].low = p->speedup[c].high = 1.0;

@@ -2,8 +2,8 @@
 # The speedup regressor's data and model (issue 5, item 5): every paired fix workload's slow and
 # fixed variants give the same result; pairs_suite.py --quick writes well-formed rows for two
 # pairs; retraining on the shipped models/speedup_data.csv gives the shipped model byte for byte,
-# and that model keeps the contract the report relies on (task regress, target fix_factor,
-# features = window features + cost_kind).
+# and that model keeps the contract the report relies on (task regress, target remaining_frac:
+# the fraction of the cost the fix leaves; features = window features + cost_kind).
 source "$(dirname "$0")/../lib.sh"
 cd "$ROOT" || exit 1
 W="$B/workloads"
@@ -39,7 +39,10 @@ ok = lambda c, why: print(("PASS " if c else "FAIL ") + why)
 ok(len(rows) == 2 and sorted(r["pair"] for r in rows) == ["pool:1", "write_buf:0"], "quick_two_pairs")
 ok(all(r["group"] == r["fix_kind"] and r["counter_set"] for r in rows), "quick_group_is_fix_kind")
 ok(sorted(r["cost_kind"] for r in rows) == ["1", "2"], "quick_cost_kind_io_alloc")
-ok(all(1.0 <= float(r["fix_factor"]) <= 30.0 for r in rows), "quick_fix_factor_in_range")
+ok(all(0.0 <= float(r["remaining_frac"]) <= 1.0 for r in rows), "quick_remaining_frac_in_range")
+# the target is what the row's own columns give: r = (C - (W_slow - W_fixed)) / C, within [0, 1]
+ok(all(abs(float(r["remaining_frac"]) - min(1, max(0, (float(r["c_s"]) - float(r["w_slow_s"]) + float(r["w_fixed_s"])) / float(r["c_s"])))) < 1e-3
+       for r in rows if float(r["c_s"]) > 0), "quick_remaining_frac_from_columns")
 ok(all(float(r["speedup"]) > 0 and abs(float(r["speedup"]) - float(r["w_slow_s"]) / float(r["w_fixed_s"])) < 0.01 * float(r["speedup"]) for r in rows), "quick_speedup_is_wall_ratio")
 ok(all(0 <= float(r["c_s"]) <= float(r["w_slow_s"]) * 1.0001 for r in rows), "quick_cost_within_run")
 wb = [r for r in rows if r["pair"] == "write_buf:0"]
@@ -50,19 +53,48 @@ cat "$T/q.check"
 
 # ---- the shipped model is what the shipped data trains to
 if [ -f models/speedup_data.csv ] && [ -f models/speedup_regressor.json ]; then
-    "$PP" train --task regress --data models/speedup_data.csv --label fix_factor \
+    "$PP" train --task regress --data models/speedup_data.csv --label remaining_frac \
         --ignore fix_kind,pair,cost,speedup,w_slow_s,w_fixed_s,w_traced_s,c_traced_s,c_s \
         --out "$T/m.json" --seed 1 -q >"$T/train.log" 2>&1
     check model_retrains_identical cmp -s "$T/m.json" models/speedup_regressor.json
+    # the shipped CSV's target is what --rederive makes of its own columns (never edited by hand)
+    cp models/speedup_data.csv "$T/rederived.csv"
+    python3 tests/workloads/pairs_suite.py --rederive --out "$T/rederived.csv" >/dev/null 2>&1
+    check data_target_rederives_identical cmp -s "$T/rederived.csv" models/speedup_data.csv
     python3 - models/speedup_regressor.json "$T/q.csv" <<'EOF'
 import csv, json, sys
 m = json.load(open(sys.argv[1]))
 hdr = next(csv.reader(l for l in open(sys.argv[2]) if not l.startswith("#")))
 window = set(hdr[hdr.index("cost_kind") + 1:])
 ok = lambda c, why: print(("PASS " if c else "FAIL ") + why)
-ok(m.get("task") == "regress" and m.get("target") == "fix_factor", "model_task_and_target")
+ok(m.get("task") == "regress" and m.get("target") == "remaining_frac", "model_task_and_target")
 ok("cost_kind" in m["features"] and all(f in window for f in m["features"] if f != "cost_kind"), "model_features_contract")
 EOF
 else
     fail model_retrains_identical "models/speedup_data.csv or models/speedup_regressor.json missing (make models)"
+fi
+
+# ---- the report with the shipped regressor (target remaining_frac: r, the fraction of the cost
+# the fix leaves): predicted = W / (W - C + r C), fix_factor = 1 / r, and
+# low <= predicted <= high <= the upper bound
+if "$PP" record -o "$T/wb" -- "$W/pair_io" --kind write_buf --variant slow --setting 0 --scale 0.1 --dir "$T" >/dev/null 2>"$T/rec.err" &&
+   "$PP" report "$T/wb" --models models --json "$T/wb.json" >/dev/null 2>"$T/rep.err"; then
+    python3 - "$T/wb.json" <<'EOF' && pass report_uses_remaining_frac || fail report_uses_remaining_frac "$(cat "$T/rep.err")"
+import json, sys
+r = json.load(open(sys.argv[1]))
+W = r["summary"]["wall_ns"] / 1e9
+root = r["summary"]["root_pid"]
+assert r["summary"]["models"]["regressor"].endswith("speedup_regressor.json"), r["summary"]["models"]
+p = max((p for p in r["phases"] if p["pid"] == root), key=lambda p: p["costs"]["io"]["wall_s"] or 0)
+s, c = p["speedup"]["io"], p["costs"]["io"]
+C, f = c["wall_s"], c["fix_factor"]
+# 16-byte unbuffered writes, a row like the model's own write_buf rows (r well below 1/2): a
+# report reading r as a fix factor would say f = 1, no gain
+assert C > 0 and f is not None and f > 2, (C, f)
+want = W / (W - C + C / f)
+assert abs(s["predicted"] - want) < 1e-6 * want, (s, want)
+assert 1 <= s["low"] <= s["predicted"] <= s["high"] <= s["upper_bound"] * (1 + 1e-9), s
+EOF
+else
+    fail report_uses_remaining_frac "record or report failed: $(tail -3 "$T/rec.err" "$T/rep.err")"
 fi

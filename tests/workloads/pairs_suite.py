@@ -4,6 +4,8 @@
     pairs_suite.py [--build build] [--out models/speedup_data.csv] [--reps 3] [--scale 1.0]
                    [--pairs KIND:SETTING,...] [--quick] [--work DIR]
                    [--evaluate] [--eval-out models/evaluation_speedup.txt] [--seed 1]
+                   [--retest OLDER.csv]
+    pairs_suite.py --rederive [--out models/speedup_data.csv]
 
 Every kind of fix (tests/workloads/pair_{io,alloc,wait,cpu}, each lists its kinds with --list)
 has a slow and a fixed variant doing the same work; each (kind, setting) is one pair.  For each:
@@ -25,12 +27,14 @@ has a slow and a fixed variant doing the same work; each (kind, setting) is one 
     `phaseprof export --format csv`, averaged over the run: C = sum over windows of
     min(frac, threads) * width / max(1, threads) of io_frac, alloc_frac or wait_frac; for cpu,
     the time neither in I/O nor blocked; the wall time net of n_calls * k_all.
- 4. The fix factor f = C / (C - (W_slow - W_fixed)): how many times faster that cost became.
-    Clipped to [1, 30]: a fix that saved nothing (or noise made it look slower) is 1; one that
-    saved nearly all of C, or more (the fixed variant also lost work the trace did not count as
-    that cost) is 30, past which the whole-program speedup hardly depends on f (S = W / (W -
-    0.97 C)), while leaf means of values up to 100 pulled the forest's predictions for
-    neighbouring kinds far up (models/README.md compares the clips).
+ 4. The target, the fraction of the cost the fix leaves: r = (C - (W_slow - W_fixed)) / C,
+    clipped to [0, 1] (from the row's rounded w_slow_s, w_fixed_s and c_s, so --rederive gives
+    the same CSV): 1 when the fix saved nothing (or noise made it look slower), 0 when it saved
+    all of C or more (the fixed variant also lost work the trace did not count as that cost).
+    The fix factor is f = 1 / r.  r, not f, is the target because the run after the fix is
+    linear in r (W_fixed = W - C + r C) and not in f: a tree's leaf averages r, i.e. the time
+    the fix leaves, where a mean of f (30 and 2 give 16, i.e. r 0.06, where the two runs leave
+    0.03 and 0.5 of their cost) is dominated by the near-total fixes (models/README.md).
 
 Recorder calibration: calib_io does 5*10^5 one-byte write()s to /dev/null, calib_alloc 1.5*10^6
 malloc(32)+free (slow variant; the fixed variant does none, so the difference removes process
@@ -41,15 +45,21 @@ as comment lines.
 
 Rows (models/speedup_data.csv):
     workload,group,counter_set,fix_kind,pair,cost,speedup,w_slow_s,w_fixed_s,w_traced_s,
-    c_traced_s,c_s,fix_factor,cost_kind,<window features>
+    c_traced_s,c_s,remaining_frac,cost_kind,<window features>
 group is the fix kind (the unit --evaluate holds out); cost_kind is 0 cpu, 1 io, 2 alloc,
-3 wait; fix_factor is the target.  Train with:
-    phaseprof train --task regress --data models/speedup_data.csv --label fix_factor \\
+3 wait; remaining_frac is the target.  Train with:
+    phaseprof train --task regress --data models/speedup_data.csv --label remaining_frac \\
         --ignore fix_kind,pair,cost,speedup,w_slow_s,w_fixed_s,w_traced_s,c_traced_s,c_s \\
         --out models/speedup_regressor.json --seed 1
 --evaluate then runs `phaseprof train --evaluate` (leave one fix kind out) and turns each
-held-out fix factor into a whole-program speedup S = W / (W - C + C/f), beside plain Amdahl
-(W / (W - C), the cost removed), and prints the median absolute percentage error per kind.
+held-out remaining fraction into a whole-program speedup S = W / (W - C + r C), beside plain
+Amdahl (W / (W - C), the cost removed) and a forest without features (the mean r of the other
+kinds' rows), and prints the median absolute percentage error per kind; then two figures no
+model can reach past: the error left with the best constant r per kind chosen on the held-out
+pairs themselves, and, with --retest OLDER.csv (an earlier recording of the same pairs), how far
+two measurements of the same speedup lie apart.
+--rederive: rewrites --out from its own recorded columns (no runs): the target recomputed, an
+older CSV's fix_factor column replaced by remaining_frac.
 --quick: two pairs, one rep each (for the test).
 """
 import argparse
@@ -71,7 +81,7 @@ PROGS = ["pair_io", "pair_alloc", "pair_wait", "pair_cpu"]
 COST_KIND = {"cpu": 0, "io": 1, "alloc": 2, "wait": 3}
 COST_FEATURE = {"cpu": "cpu_util", "io": "io_frac", "alloc": "alloc_frac", "wait": "wait_frac"}
 SKIP = {"pid", "ppid", "exe", "exec_gen", "window", "start_s", "end_s", "duration_s", "rss_bytes", "sig_samples"}
-F_MIN, F_MAX = 1.0, 30.0
+TARGET = "remaining_frac"
 IGNORE = "fix_kind,pair,cost,speedup,w_slow_s,w_fixed_s,w_traced_s,c_traced_s,c_s"
 QUICK_PAIRS = "write_buf:0,pool:1"
 
@@ -187,12 +197,12 @@ def calibrate(pp, build, args, work):
     return out
 
 
-def fix_factor(c, dw):
-    if dw <= 0:
-        return F_MIN
-    if c - dw <= c / F_MAX:
-        return F_MAX
-    return min(F_MAX, max(F_MIN, c / (c - dw)))
+def remaining_frac(c, w_slow, w_fixed):
+    """The fraction of the cost C the fix leaves, from the CSV's rounded cells, in [0, 1]."""
+    c, w_slow, w_fixed = (float("%.4f" % v) for v in (c, w_slow, w_fixed))
+    if not c > 0:
+        return 1.0
+    return min(1.0, max(0.0, (c - (w_slow - w_fixed)) / c))
 
 
 def main():
@@ -208,8 +218,12 @@ def main():
     ap.add_argument("--eval-out", default=None)
     ap.add_argument("--seed", default="1")
     ap.add_argument("--train-opts", default="", help="more `phaseprof train` options for --evaluate (e.g. --mtry N)")
+    ap.add_argument("--retest", default=None, help="with --evaluate: an earlier recording of the same pairs (test-retest spread)")
+    ap.add_argument("--rederive", action="store_true", help="recompute the target of --out from its own columns (no runs)")
     args = ap.parse_args()
     pp = os.path.join(args.build, "phaseprof")
+    if args.rederive:
+        return rederive(args.out)
     if args.evaluate:
         return evaluate(pp, args)
     if args.quick:
@@ -267,14 +281,13 @@ def main():
         # put when load stretches a run; the seconds do not)
         share = min(max(c, 0.0) / w_net, 1.0)
         c = share * w_slow
-        dw = w_slow - w_fixed
-        f = fix_factor(c, dw)
+        r = remaining_frac(c, w_slow, w_fixed)
         sp = w_slow / w_fixed
-        print("  S %.2fx  W %.3f/%.3f s  share %.3f  C %.3f s (traced %.3f of %.3f, %s)  f %.2f" % (sp, w_slow, w_fixed, share, c, c_tr, w_net, src, f), file=sys.stderr)
+        print("  S %.2fx  W %.3f/%.3f s  share %.3f  C %.3f s (traced %.3f of %.3f, %s)  r %.3f" % (sp, w_slow, w_fixed, share, c, c_tr, w_net, src, r), file=sys.stderr)
         feat = ["" if means[x] is None else "%.6g" % means[x] for x in features]
         out_rows.append(["%s:%d" % (kind, s), kind, "sw", kind, "%s:%d" % (kind, s), cost, "%.4f" % sp,
                          "%.4f" % w_slow, "%.4f" % w_fixed, "%.4f" % w_tr, "%.4f" % c_tr, "%.4f" % c,
-                         "%.4f" % f, str(COST_KIND[cost])] + feat)
+                         "%.4f" % r, str(COST_KIND[cost])] + feat)
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     with open(args.out, "w", newline="") as fo:
         fo.write("# paired fix workloads (tests/workloads/pairs_suite.py --reps %d --scale %g)\n" % (args.reps, args.scale))
@@ -283,7 +296,7 @@ def main():
                      % (cost, k_in * 1e9, k_all * 1e9, t_call * 1e9))
         w = csv.writer(fo, lineterminator="\n")
         w.writerow(["workload", "group", "counter_set", "fix_kind", "pair", "cost", "speedup", "w_slow_s", "w_fixed_s",
-                    "w_traced_s", "c_traced_s", "c_s", "fix_factor", "cost_kind"] + (features or []))
+                    "w_traced_s", "c_traced_s", "c_s", TARGET, "cost_kind"] + (features or []))
         w.writerows(out_rows)
     print("%d pairs -> %s" % (len(out_rows), args.out), file=sys.stderr)
     if not args.work:
@@ -292,11 +305,15 @@ def main():
 
 
 def read_data(path):
-    """The CSV's rows, each with its file line (as phaseprof train counts them)."""
-    rows, header = [], None
+    """The CSV's comment lines, header and rows, each row with its file line (as phaseprof train
+    counts them)."""
+    comments, rows, header = [], [], None
     with open(path) as f:
         for lineno, line in enumerate(f, 1):
-            if line.startswith("#") or not line.strip():
+            if line.startswith("#"):
+                comments.append(line)
+                continue
+            if not line.strip():
                 continue
             cells = next(csv.reader([line]))
             if header is None:
@@ -305,12 +322,36 @@ def read_data(path):
             d = dict(zip(header, cells))
             d["_line"] = lineno
             rows.append(d)
-    return rows
+    return comments, header, rows
 
 
-def speedup(w, c, f):
-    rest = w - c + (c / f if f != math.inf else 0.0)
-    return w / rest if rest > 0 else math.inf
+def rederive(path):
+    """Rewrites the CSV's target from its own recorded columns: no runs, nothing else changes
+    (an older CSV's fix_factor column becomes remaining_frac, in the same place)."""
+    comments, header, rows = read_data(path)
+    old = TARGET if TARGET in header else "fix_factor"
+    if old not in header:
+        print("%s: neither %s nor fix_factor: not a pairs_suite CSV" % (path, TARGET), file=sys.stderr)
+        return 1
+    header = [TARGET if h == old else h for h in header]
+    with open(path, "w", newline="") as fo:
+        for line in comments:
+            if not line.startswith("# target "):
+                fo.write(line)
+        fo.write("# target %s re-derived from w_slow_s, w_fixed_s and c_s (pairs_suite.py --rederive)\n" % TARGET)
+        w = csv.writer(fo, lineterminator="\n")
+        w.writerow(header)
+        for d in rows:
+            d[TARGET] = "%.4f" % remaining_frac(float(d["c_s"]), float(d["w_slow_s"]), float(d["w_fixed_s"]))
+            w.writerow([d.get(h, d.get(old, "")) for h in header])
+    print("%d rows: %s re-derived -> %s" % (len(rows), TARGET, path), file=sys.stderr)
+    return 0
+
+
+def speedup(w, c, r):
+    """Whole-program speedup when the cost C of a run of W seconds keeps the fraction r."""
+    rest = w - c * (1.0 - r)
+    return w / rest if rest > 1e-12 * w else math.inf
 
 
 def ape(pred, true):
@@ -325,53 +366,94 @@ def pct(x):
     return "inf" if x == math.inf else "%.1f%%" % (100 * x)
 
 
-def evaluate(pp, args):
-    data = read_data(args.out)
-    by_line = {r["_line"]: r for r in data}
+def held_out(pp, args, seed):
+    """`phaseprof train --evaluate` with this seed: (the command, its held-out predictions) or None."""
     fd, pred_path = tempfile.mkstemp(suffix=".csv")
     os.close(fd)
-    cmd = [pp, "train", "--task", "regress", "--data", args.out, "--label", "fix_factor", "--ignore", IGNORE,
-           "--seed", args.seed] + args.train_opts.split() + ["--evaluate", "--predictions", pred_path, "-q"]
+    cmd = [pp, "train", "--task", "regress", "--data", args.out, "--label", TARGET, "--ignore", IGNORE,
+           "--seed", str(seed)] + args.train_opts.split() + ["--evaluate", "--predictions", pred_path, "-q"]
     r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    preds = None
     if r.returncode != 0:
         print(r.stderr, file=sys.stderr)
-        return 1
-    with open(pred_path) as f:
-        preds = list(csv.DictReader(f))
+    else:
+        with open(pred_path) as f:
+            preds = list(csv.DictReader(f))
     os.unlink(pred_path)
+    return cmd, preds
+
+
+def evaluate(pp, args):
+    _, _, data = read_data(args.out)
+    by_line = {r["_line"]: r for r in data}
+    cmd, preds = held_out(pp, args, args.seed)
+    if preds is None:
+        return 1
     kinds = {}
     for p in preds:
         d = by_line[int(p["line"])]
         w, c, s = float(d["w_slow_s"]), float(d["c_s"]), float(d["speedup"])
-        f_pred = float(p["predicted"])
-        k = kinds.setdefault(d["group"], {"cost": d["cost"], "forest": [], "amdahl": [], "rows": []})
-        e_f = ape(speedup(w, c, f_pred), s)
-        e_a = ape(speedup(w, c, math.inf), s)
-        k["forest"].append(e_f)
-        k["amdahl"].append(e_a)
-        k["rows"].append((d["pair"], s, speedup(w, c, f_pred), speedup(w, c, math.inf), float(d["fix_factor"]), f_pred))
+        r_pred = float(p["predicted"])
+        # no features: what a forest that learnt nothing says, the mean r of the other kinds' rows
+        others = [float(x[TARGET]) for x in data if x["group"] != d["group"]]
+        r_none = sum(others) / len(others)
+        k = kinds.setdefault(d["group"], {"cost": d["cost"], "forest": [], "amdahl": [], "none": [], "rows": []})
+        k["forest"].append(ape(speedup(w, c, r_pred), s))
+        k["amdahl"].append(ape(speedup(w, c, 0.0), s))
+        k["none"].append(ape(speedup(w, c, r_none), s))
+        k["rows"].append((d["pair"], s, speedup(w, c, r_pred), speedup(w, c, 0.0), float(d[TARGET]), r_pred, w, c))
     out = io.StringIO()
     out.write("Speedup regressor: leave-one-kind-out (each fix kind predicted by a forest that never saw it)\n")
-    out.write("command: python3 tests/workloads/pairs_suite.py --build %s --evaluate --out %s%s\n" % (args.build, args.out, " --train-opts '%s'" % args.train_opts if args.train_opts else ""))
+    out.write("command: python3 tests/workloads/pairs_suite.py --build %s --evaluate --out %s%s%s\n"
+              % (args.build, args.out, " --train-opts '%s'" % args.train_opts if args.train_opts else "",
+                 " --retest %s" % args.retest if args.retest else ""))
     out.write("  (that is: phaseprof train %s --evaluate)\n\n" % " ".join(cmd[2:-4]))
-    out.write("  %-13s %-5s %4s  %10s  %10s  %s\n" % ("fix kind", "cost", "rows", "forest", "Amdahl", "measured speedups"))
-    allf, alla = [], []
+    out.write("  %-13s %-5s %4s  %9s  %9s  %9s  %s\n" % ("fix kind", "cost", "rows", "forest", "Amdahl", "no feat.", "measured speedups"))
+    allf, alla, alln = [], [], []
     for name in sorted(kinds):
         k = kinds[name]
         allf += k["forest"]
         alla += k["amdahl"]
+        alln += k["none"]
         sps = sorted(x[1] for x in k["rows"])
-        out.write("  %-13s %-5s %4d  %10s  %10s  %.2fx .. %.2fx\n" % (name, k["cost"], len(k["rows"]), pct(med(k["forest"])),
-                                                                  pct(med(k["amdahl"])), sps[0], sps[-1]))
-    mf, ma = med(allf), med(alla)
-    out.write("  %-13s %-5s %4d  %10s  %10s\n" % ("all", "", len(allf), pct(mf), pct(ma)))
-    out.write("\n(median absolute percentage error of the predicted whole-program speedup S = W / (W - C + C/f)\n"
-              " against the measured one; Amdahl: the cost removed entirely, S = W / (W - C))\n")
+        out.write("  %-13s %-5s %4d  %9s  %9s  %9s  %.2fx .. %.2fx\n" % (name, k["cost"], len(k["rows"]), pct(med(k["forest"])),
+                                                                      pct(med(k["amdahl"])), pct(med(k["none"])), sps[0], sps[-1]))
+    mf, ma, mn = med(allf), med(alla), med(alln)
+    out.write("  %-13s %-5s %4d  %9s  %9s  %9s\n" % ("all", "", len(allf), pct(mf), pct(ma), pct(mn)))
+    out.write("\n(median absolute percentage error of the predicted whole-program speedup S = W / (W - C + r C),\n"
+              " r the fraction of the cost C the fix leaves, against the measured one; Amdahl: the cost\n"
+              " removed entirely, r = 0, S = W / (W - C); no feat.: r the mean of the other kinds' rows)\n")
     out.write("target: median APE <= 15%%: %s\n" % ("MET" if mf <= 0.15 else "MISSED (%s)" % pct(mf)))
-    out.write("\nper pair: measured S, forest S, Amdahl S, measured f, predicted f\n")
+    # The forest's own randomness (bootstrap rows, features tried per split) on 68 rows: the same
+    # evaluation with other seeds
+    spread = []
+    for seed in range(1, 6):
+        _, ps = held_out(pp, args, seed)
+        if ps is None:
+            return 1
+        spread.append(med([ape(speedup(float(by_line[int(p["line"])]["w_slow_s"]), float(by_line[int(p["line"])]["c_s"]),
+                                       float(p["predicted"])), float(by_line[int(p["line"])]["speedup"])) for p in ps]))
+    out.write("seeds 1-5: forest median APE %s\n" % ", ".join(pct(x) for x in spread))
+    # Hindsight: the one r per kind that fits its own pairs best (a grid of 0.001).  No model can
+    # know it for a kind it never saw; what is left is the spread of r within a kind (settings,
+    # noise), which a model would have to explain from the features.
+    best = []
     for name in sorted(kinds):
-        for pair, s, sf, sa, f, fp in kinds[name]["rows"]:
-            out.write("  %-16s %7.2fx %7.2fx %8s %7.2f %7.2f\n" % (pair, s, sf, "inf" if sa == math.inf else "%.2fx" % sa, f, fp))
+        rows = kinds[name]["rows"]
+        best.append(min(([ape(speedup(w, c, g / 1000.0), s) for _, s, _, _, _, _, w, c in rows] for g in range(1001)), key=med))
+    out.write("\nbound: the best single r per kind, chosen on the held-out pairs themselves: median APE %s\n"
+              % pct(med([e for b in best for e in b])))
+    if args.retest:
+        _, _, older = read_data(args.retest)
+        old = {x["pair"]: float(x["speedup"]) for x in older}
+        rt = [ape(old[d["pair"]], float(d["speedup"])) for d in data if d["pair"] in old]
+        out.write("retest: %s, %d of these pairs measured again: the older speedup as the prediction of this one:\n"
+                  "        median APE %s, %d of %d pairs apart by more than 15%%\n"
+                  % (args.retest, len(rt), pct(med(rt)), sum(e > 0.15 for e in rt), len(rt)))
+    out.write("\nper pair: measured S, forest S, Amdahl S, measured r, predicted r\n")
+    for name in sorted(kinds):
+        for pair, s, sf, sa, rm, rp, _, _ in kinds[name]["rows"]:
+            out.write("  %-16s %7.2fx %7.2fx %8s %7.3f %7.3f\n" % (pair, s, sf, "inf" if sa == math.inf else "%.2fx" % sa, rm, rp))
     sys.stdout.write(out.getvalue())
     if args.eval_out:
         with open(args.eval_out, "w") as f:
