@@ -14,6 +14,7 @@
  * so their frees can be recorded (the live-heap view); a free looks one slot up in it. */
 #include "pp.h"
 #include "alloc_sample.h"
+#include "real.h"
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -93,14 +94,15 @@ static void pp_free_lookup(struct pp_thread *t, void *ptr);
 static void new_gap(struct pp_thread *t)
 {
     pp_alloc_fold(t);
-    t->alloc_countdown = t->alloc_cd_base = draw_gap(t);
+    pp_tls.alloc_countdown = t->alloc_cd_base = draw_gap(t);
 }
 
+/* On the thread itself (its count-downs are thread-local). */
 void pp_alloc_thread_start(struct pp_thread *t)
 {
-    t->alloc_countdown = t->alloc_cd_base = draw_gap(t);
-    t->alloc_tick = t->alloc_tick_base = PP_ALLOC_SLOW_EVERY;
-    t->free_tick = t->free_tick_base = PP_ALLOC_SLOW_EVERY;
+    pp_tls.alloc_countdown = t->alloc_cd_base = draw_gap(t);
+    pp_tls.alloc_tick = t->alloc_tick_base = PP_ALLOC_SLOW_EVERY;
+    pp_tls.free_tick = t->free_tick_base = PP_ALLOC_SLOW_EVERY;
 }
 
 /* The countdown reached zero: sample this allocation.  The caller holds the guard. */
@@ -175,5 +177,5 @@ void pp_alloc_sample_reset_after_fork(void)
 {
     /* The child's file holds none of the parent's samples: forget them. */
     if (live) for (unsigned i = 0; i < LIVE_SLOTS; i++) live[i] = 0;
-    atomic_store(&live_count, 0);
+    atomic_store(&live_count, pp_arena_in_use);   /* the arena's watch stays */
 }

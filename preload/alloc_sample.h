@@ -20,11 +20,13 @@ static inline unsigned pp_live_slot_of(uint64_t p)
 }
 
 /* May p be a sampled pointer whose free must be recorded?  The common answer (nothing sampled
- * is live, or p's first slot is empty) costs a load, or a multiply and two loads. */
+ * is live, or p's first slot is empty) costs a load, or a multiply and three loads.  (The count
+ * also counts the bootstrap arena, real.c: the table may not exist yet.) */
 static inline int pp_maybe_sampled(const void *p)
 {
     if (pp_likely(!atomic_load_explicit(&pp_live_count, memory_order_relaxed))) return 0;
-    return atomic_load_explicit(&pp_live_slots[pp_live_slot_of((uint64_t)(uintptr_t)p)],
-                                memory_order_relaxed) != 0;
+    _Atomic uint64_t *slots = pp_live_slots;
+    return slots && atomic_load_explicit(&slots[pp_live_slot_of((uint64_t)(uintptr_t)p)],
+                                         memory_order_relaxed) != 0;
 }
 #endif

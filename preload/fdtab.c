@@ -209,9 +209,12 @@ static uint64_t slot_path(struct pp_thread *t, struct fd_slot *s, int fd)
     return id;
 }
 
+/* A call that took ns (measured with duration reads): its timestamps are read here, as it is
+ * rare (slower than the threshold, or 1 in N). */
 static void io_event(struct pp_thread *t, int fn, int fd, int op, int cls, int64_t result,
-                     uint64_t path, int64_t offset, uint64_t t0, uint64_t t1)
+                     uint64_t path, int64_t offset, uint64_t ns)
 {
+    uint64_t t1 = pp_now(), t0 = t1 - ns;
     uint64_t sec = t1 / 1000000000u;
     if (sec != t->io_events_sec) { t->io_events_sec = sec; t->io_events_this_sec = 0; }
     if (t->io_events_this_sec >= pp_cfg.io_events_per_sec) {
@@ -298,14 +301,14 @@ static inline int64_t bytes_of(int op, int64_t result)
     return (op == PP_OP_READ || op == PP_OP_WRITE) && result > 0 ? result : 0;
 }
 
-/* Shared body: timed (t0 != 0) or only counted.  s: fd's slot, or NULL (beyond the table, no
- * descriptor, or EBADF: then nothing is classified and no slot is marked as used).  Inlined into
+/* Shared body: timed (t0 != 0; t0 and t1 are duration reads, pp_ticks) or only counted.  s: fd's
+ * slot, or NULL (beyond the table, no descriptor, or EBADF: then nothing is classified and no slot is marked as used).  Inlined into
  * each entry point so a constant op prunes the branches of the others. */
 static inline __attribute__((always_inline))
 void account(struct pp_thread *t, int fn, int fd, struct fd_slot *s, int op, int64_t result,
              uint64_t t0, uint64_t t1, int64_t offset)
 {
-    uint64_t ns = t1 - t0;
+    uint64_t ns = t0 ? pp_ticks_ns(t1 - t0) : 0;
     int cls;
     int64_t at = offset;
     if (s) {
@@ -320,10 +323,10 @@ void account(struct pp_thread *t, int fn, int fd, struct fd_slot *s, int op, int
     c->ns += ns;
     c->bytes += (uint64_t)bytes_of(op, result);
     if (pp_unlikely(t0 && ns >= pp_cfg.io_threshold_ns))
-        io_event(t, fn, fd, op, cls, result, s ? slot_path(t, s, fd) : 0, at, t0, t1);
+        io_event(t, fn, fd, op, cls, result, s ? slot_path(t, s, fd) : 0, at, ns);
     if (pp_unlikely(pp_cfg.events_all))
-        pp_call_event(t, fn, (uint64_t)(int64_t)fd, result, t0 ? t0 : pp_now(), ns);
-    if (t0) pp_tick(t, t1);
+        pp_call_event(t, fn, (uint64_t)(int64_t)fd, result, pp_now() - ns, ns);
+    if (t0) pp_tick_at(t, t1);
 }
 
 /* The path most stdio calls take: an untimed transfer of n > 0 bytes on a slot this thread owns,
@@ -405,14 +408,15 @@ static void done_cls(struct pp_thread *t, int fn, int fd, int cls, int op, int64
                      uint64_t t0, uint64_t t1, uint64_t path)
 {
     struct pp_io_cell *c = &t->io[cls * PP_OPS + op];
+    uint64_t ns = pp_ticks_ns(t1 - t0);
     c->calls++;
-    c->ns += t1 - t0;
+    c->ns += ns;
     c->bytes += (uint64_t)bytes_of(op, result);
-    if (pp_unlikely(t1 - t0 >= pp_cfg.io_threshold_ns))
-        io_event(t, fn, fd, op, cls, result, path, -1, t0, t1);
+    if (pp_unlikely(ns >= pp_cfg.io_threshold_ns))
+        io_event(t, fn, fd, op, cls, result, path, -1, ns);
     if (pp_unlikely(pp_cfg.events_all))
-        pp_call_event(t, fn, (uint64_t)(int64_t)fd, result, t0, t1 - t0);
-    pp_tick(t, t1);
+        pp_call_event(t, fn, (uint64_t)(int64_t)fd, result, pp_now() - ns, ns);
+    pp_tick_at(t, t1);
 }
 
 void pp_io_done_cls(struct pp_thread *t, int fn, int fd, int cls, int op, int64_t result,
@@ -425,9 +429,10 @@ void pp_io_done_path(struct pp_thread *t, int fn, int dirfd, const char *path, i
                      int64_t result, uint64_t t0, uint64_t t1)
 {
     struct pp_io_cell *c = &t->io[PP_FD_FILE * PP_OPS + op];
+    uint64_t ns = pp_ticks_ns(t1 - t0);
     c->calls++;
-    c->ns += t1 - t0;
-    if (pp_unlikely(t1 - t0 >= pp_cfg.io_threshold_ns)) {
+    c->ns += ns;
+    if (pp_unlikely(ns >= pp_cfg.io_threshold_ns)) {
         uint64_t id = 0;
         if (path) {
             char buf[4096];
@@ -436,11 +441,11 @@ void pp_io_done_path(struct pp_thread *t, int fn, int dirfd, const char *path, i
             errno = e;
             id = n ? pp_intern(t, buf, n) : pp_intern(t, path, strlen(path));
         }
-        io_event(t, fn, -1, op, PP_FD_FILE, result, id, -1, t0, t1);
+        io_event(t, fn, -1, op, PP_FD_FILE, result, id, -1, ns);
     }
     if (pp_unlikely(pp_cfg.events_all))
-        pp_call_event(t, fn, (uint64_t)(int64_t)-1, result, t0, t1 - t0);
-    pp_tick(t, t1);
+        pp_call_event(t, fn, (uint64_t)(int64_t)-1, result, pp_now() - ns, ns);
+    pp_tick_at(t, t1);
 }
 
 /* ---------- descriptor life cycle ---------- */
@@ -577,7 +582,8 @@ void pp_fd_open_ex(struct pp_thread *t, int fd, int dirfd, const char *path, int
                    uint64_t t0, uint64_t t1)
 {
     int cls = fn == PP_FN_socket || fn == PP_FN_accept ? PP_FD_SOCKET : fn == PP_FN_pipe ? PP_FD_PIPE : -1;
-    struct fd_slot *s = slot_fresh(t, fd, t1);
+    uint64_t now = pp_now(), ns = pp_ticks_ns(t1 - t0);
+    struct fd_slot *s = slot_fresh(t, fd, now);
     if (s) {
         uint64_t id = 0;
         if (path && *path) {
@@ -589,13 +595,13 @@ void pp_fd_open_ex(struct pp_thread *t, int fd, int dirfd, const char *path, int
         }
         atomic_store_explicit(&s->path, id, RLX);
         atomic_store_explicit(&s->pos, 0, RLX);
-        atomic_store_explicit(&s->open_ts, t1, RLX);
+        atomic_store_explicit(&s->open_ts, now, RLX);
         atomic_store_explicit(&s->opens, 1, RLX);
-        atomic_store_explicit(&s->meta_ns, t1 - t0, RLX);   /* Darshan: open time is metadata time */
+        atomic_store_explicit(&s->meta_ns, ns, RLX);   /* Darshan: open time is metadata time */
         uint32_t f = F_OPENED | ((oflags & O_APPEND) ? F_APPEND : 0);
         if (cls >= 0) f |= (uint32_t)(cls + 1) | (cls != PP_FD_FILE ? F_NOSEEK : 0);
         atomic_store_explicit(&s->flags, f, RLX);
-        if (cls < 0 && (t1 - t0 >= pp_cfg.io_threshold_ns)) cls = slot_classify(s, fd, -1);
+        if (cls < 0 && ns >= pp_cfg.io_threshold_ns) cls = slot_classify(s, fd, -1);
     }
     if (cls < 0) cls = PP_FD_FILE;     /* classified lazily at its first I/O */
     done_cls(t, fn, fd, cls, PP_OP_META, fd, t0, t1, s ? atomic_load_explicit(&s->path, RLX) : 0);
@@ -612,11 +618,12 @@ void pp_fd_dup(struct pp_thread *t, int oldfd, int newfd, int fn, uint64_t t0, u
     uint64_t path = o ? atomic_load_explicit(&o->path, RLX) : 0;
     uint32_t of = o ? atomic_load_explicit(&o->flags, RLX) & (F_CLS | F_APPEND | F_NOSEEK) : 0;
     int64_t pos = o ? atomic_load_explicit(&o->pos, RLX) : -1;
-    struct fd_slot *s = slot_fresh(t, newfd, t1);
+    uint64_t now = pp_now();
+    struct fd_slot *s = slot_fresh(t, newfd, now);
     if (s) {
         atomic_store_explicit(&s->path, path, RLX);
         atomic_store_explicit(&s->pos, pos, RLX);
-        atomic_store_explicit(&s->open_ts, t1, RLX);
+        atomic_store_explicit(&s->open_ts, now, RLX);
         atomic_store_explicit(&s->flags, of | F_OPENED, RLX);
     }
     pp_io_done(t, fn, oldfd, PP_OP_META, newfd, t0, t1, -1);

@@ -9,7 +9,7 @@
 
 atomic_int pp_active;
 pid_t pp_pid;
-PP_TLS struct pp_tls pp_tls;
+PP_TLS struct pp_tls pp_tls = { .alloc_tick = 1, .free_tick = 1 };   /* a new thread: first calls due */
 static int exit_status = -1;    /* -1: the program returned from main or we do not know */
 
 void pp_note_exit_status(int status) { exit_status = status & 0xff; }

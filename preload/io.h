@@ -5,6 +5,9 @@
 #define PP_IO_H
 #include "pp.h"
 
+/* Every t0, t1 below is a duration read (pp_ticks, taken around the real call), not a
+ * timestamp: the few records that need a time read the clock themselves. */
+
 /* pp_fd_opened with the open flags (O_APPEND makes every write sequential, at end of file) and
  * the directory the path is relative to (AT_FDCWD for plain open).  Relative paths are made
  * absolute here, so reports name files unambiguously. */

@@ -8,10 +8,10 @@
  *         PP_REAL(write);                          // resolves real_write once
  *         struct pp_thread *t = pp_enter();        // NULL: tracing off / re-entrant → pass through
  *         if (!t) return real_write(fd, b, n);
- *         uint64_t t0 = pp_now();
+ *         uint64_t t0 = pp_ticks();                // a duration read (TSC), not a timestamp
  *         ssize_t r = real_write(fd, b, n);
  *         int e = errno;
- *         pp_io_done(t, PP_FN_write, fd, PP_OP_WRITE, r < 0 ? -e : r, t0, pp_now(), -1);
+ *         pp_io_done(t, PP_FN_write, fd, PP_OP_WRITE, r < 0 ? -e : r, t0, pp_ticks(), -1);
  *         pp_leave(t);
  *         errno = e;
  *         return r;
@@ -91,11 +91,19 @@ int pp_config_load(void);
 /* 1 once init succeeded and while tracing is on; set to 0 for good by a fatal output error. */
 extern atomic_int pp_active;
 extern pid_t pp_pid;
-/* The two thread-locals every hook reads live in one block: a shared library reaches each
- * initial-exec TLS variable through its own GOT slot, so one block costs one load, not two. */
+/* What every hook reads lives in one thread-local block: a shared library reaches each
+ * initial-exec TLS variable through its own GOT slot, so one block costs one load.  The
+ * allocation fast path (wrap_alloc.c) only counts down, here rather than in struct pp_thread:
+ * %fs-relative, with no pointer to follow first.  alloc_tick and free_tick are calls until the
+ * next timed call, alloc_countdown bytes until the next allocation sample.  A new thread starts
+ * with all three due, so its first call takes the slow path and attaches.  What was counted down
+ * since the *_base values in struct pp_thread were taken is folded into its totals by
+ * pp_alloc_fold, on this thread only (another thread's TLS is not ours to read). */
 struct pp_tls {
-    struct pp_thread *self;   /* this thread's state, NULL until first use */
+    int64_t alloc_countdown;
+    uint32_t alloc_tick, free_tick;
     int guard;                /* >0: inside our own code on this thread */
+    struct pp_thread *self;   /* this thread's state, NULL until first use */
 };
 extern PP_TLS struct pp_tls pp_tls;
 #define pp_self (pp_tls.self)
@@ -106,22 +114,20 @@ struct pp_io_cell { uint64_t ns, bytes, calls; };
 struct pp_thread {
     /* Aggregates since the last SAMPLE, touched by this thread only. */
     struct pp_io_cell io[PP_IO_CELLS];
-    uint64_t alloc_calls, free_calls, alloc_bytes, free_bytes, alloc_timed, alloc_timed_ns;
+    uint64_t alloc_calls, free_calls, alloc_bytes, free_bytes, alloc_timed;
+    uint64_t alloc_timed_ticks;               /* duration reads: made ns once, at SAMPLE time */
     uint64_t mmap_calls, mmap_bytes, munmap_calls, munmap_bytes;
     struct pp_io_cell wait[PP_WAIT_KINDS];
     uint64_t cpu_samples, skipped_samples;
     uint64_t sample_start_ns, sample_cpu_ns;  /* start of the current interval */
+    uint64_t sample_start_ticks;              /* the same start as a duration read */
     uint64_t counters_prev[16];               /* backend values at sample_start */
-    /* The allocation fast path (wrap_alloc.c) only counts down: calls until the next timed call
-     * (alloc_tick, free_tick) and bytes until the next sample (alloc_countdown).  What was
-     * counted down since the *_base values were taken is folded into alloc_calls, free_calls and
-     * alloc_bytes by pp_alloc_fold: the fast path then needs no counter of its own. */
-    uint32_t alloc_tick, alloc_tick_base;
-    uint32_t free_tick, free_tick_base;
-    uint32_t alloc_timed_tick;                 /* events=all: 1 slow call in 64 is timed */
-    uint32_t lock_tick;                        /* 1 lock call in 8 is tried and timed */
-    int64_t alloc_countdown;                   /* bytes until the next allocation sample */
+    /* pp_tls's count-downs when last folded into alloc_calls, free_calls, alloc_bytes. */
+    uint32_t alloc_tick_base, free_tick_base;
     int64_t alloc_cd_base;
+    uint32_t alloc_timed_tick;                 /* events=all: 1 slow call in 64 is timed */
+    uint32_t alloc_self_tick;                  /* 1 timed call in 16 times its own bookkeeping */
+    uint32_t lock_tick;                        /* 1 lock call in 8 is tried and timed */
     uint64_t alloc_mean;                       /* current mean gap (grows under a flood) */
     double alloc_tokens;                       /* sampling budget (alloc_sample.c) */
     uint64_t alloc_tok_ns;
@@ -158,12 +164,13 @@ struct pp_thread *pp_thread_attach(void);
 void pp_thread_detach(struct pp_thread *t);
 
 /* Moves what the allocation fast path counted down into alloc_calls, free_calls, alloc_bytes.
- * Safe against the fast path interrupted on the same thread (a signal handler): that path never
- * writes a *_base value, so a count it stores after the fold is picked up by the next one. */
+ * t must be this thread's.  Safe against the fast path interrupted on the same thread (a signal
+ * handler): that path never writes a *_base value, so a count it stores after the fold is
+ * picked up by the next one. */
 static inline void pp_alloc_fold(struct pp_thread *t)
 {
-    uint32_t a = t->alloc_tick, f = t->free_tick;
-    int64_t c = t->alloc_countdown;
+    uint32_t a = pp_tls.alloc_tick, f = pp_tls.free_tick;
+    int64_t c = pp_tls.alloc_countdown;
     t->alloc_calls += t->alloc_tick_base - a; t->alloc_tick_base = a;
     t->free_calls += t->free_tick_base - f; t->free_tick_base = f;
     t->alloc_bytes += (uint64_t)(t->alloc_cd_base - c); t->alloc_cd_base = c;
@@ -199,9 +206,33 @@ static inline uint64_t pp_now(void)
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
+/* Durations (clock.c says why): ticks of the invariant TSC, or ns where there is none. */
+extern int pp_tsc;
+extern _Atomic uint64_t pp_tsc_mult;              /* ns per tick x 2^32 (2^32 without a TSC) */
+extern _Atomic uint64_t pp_interval_ticks;        /* the sampling interval, in ticks */
+static inline uint64_t pp_ticks(void)
+{
+#if defined(__x86_64__)
+    if (pp_likely(pp_tsc)) return __builtin_ia32_rdtsc();
+#endif
+    return pp_now();
+}
+static inline uint64_t pp_ticks_ns(uint64_t d)
+{
+    if ((int64_t)d < 0) return 0;              /* a TSC read on another core, a little behind */
+    return (uint64_t)(((unsigned __int128)d * atomic_load_explicit(&pp_tsc_mult, memory_order_relaxed)) >> 32);
+}
 uint64_t pp_thread_cpu_ns(void);
-extern uint64_t pp_clock_cost_ns;     /* cost of the clock read pair around a timed call */
+extern uint64_t pp_clock_cost_ns;     /* cost of the pair of duration reads around a timed call */
 void pp_clock_calibrate(void);
+void pp_clock_refine(void);           /* at each SAMPLE */
+/* The same from a duration read (pp_ticks) taken at the end of a timed call. */
+static inline void pp_tick_at(struct pp_thread *t, uint64_t ticks)
+{
+    if (pp_unlikely((int64_t)(ticks - t->sample_start_ticks) >=
+                    (int64_t)atomic_load_explicit(&pp_interval_ticks, memory_order_relaxed)))
+        pp_tick_due(t, pp_now());
+}
 uint64_t pp_realtime_ns(void);
 
 /* ---------- records (buffer.c) ---------- */
@@ -298,11 +329,13 @@ static inline void pp_self_add(struct pp_thread *t, uint64_t self0, uint64_t sta
     uint64_t own = span > inner ? span - inner : 0;
     t->self_ns += own < cap_ns ? own : cap_ns;
 }
-/* After a timed call's bookkeeping that began at t1: plus the clock pair around the call. */
+/* After a timed call's bookkeeping that began at t1 (a duration read, pp_ticks): that, capped
+ * as above, plus the pair of reads around the call. */
 static inline void pp_self_slow(struct pp_thread *t, uint64_t self0, uint64_t t1)
 {
-    pp_self_add(t, self0, t1, 2000);
-    t->self_ns += pp_clock_cost_ns;
+    uint64_t inner = t->self_ns - self0, span = pp_ticks_ns(pp_ticks() - t1);
+    uint64_t own = span > inner ? span - inner : 0;
+    t->self_ns += (own < 2000 ? own : 2000) + pp_clock_cost_ns;
 }
 
 /* ---------- logging (log.c): one line, "phaseprof[PID]: ...", async-signal-safe ---------- */

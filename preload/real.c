@@ -7,6 +7,7 @@
  * calls made before our constructor ran. */
 #include "pp.h"
 #include "real.h"
+#include "alloc_sample.h"
 #include <dlfcn.h>
 
 PP_TLS int pp_in_dlsym;
@@ -23,7 +24,10 @@ void *pp_arena_alloc(size_t n, size_t align)
         start = (old + align - 1) & ~(align - 1);
         if (start + n > sizeof pp_arena) return 0;
     } while (!atomic_compare_exchange_weak(&arena_used, &old, start + n));
-    pp_arena_in_use = 1;
+    if (!pp_arena_in_use) {
+        pp_arena_in_use = 1;
+        atomic_fetch_add(&pp_live_count, 1);   /* free's fast path watches this one count */
+    }
     return pp_arena + start;   /* static storage: already zeroed, as calloc needs */
 }
 

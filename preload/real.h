@@ -11,8 +11,8 @@ static inline int pp_arena_owns(const void *p)
 {
     return (uintptr_t)p - (uintptr_t)pp_arena < PP_ARENA_BYTES;   /* one compare */
 }
-/* 0 while no arena memory was ever handed out (the usual case: dlsym rarely allocates): free's
- * fast path then skips the range check. */
+/* 0 while no arena memory was ever handed out (the usual case: dlsym rarely allocates).  Once
+ * set, it also holds pp_live_count above zero, so free's fast path looks further. */
 extern __attribute__((visibility("hidden"))) int pp_arena_in_use;
 static inline int pp_arena_maybe_owns(const void *p)
 {

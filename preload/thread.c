@@ -56,10 +56,11 @@ static void clear_interval(struct pp_thread *t, uint64_t now)
     memset(t->io, 0, sizeof t->io);
     memset(t->wait, 0, sizeof t->wait);
     t->alloc_calls = t->free_calls = t->alloc_bytes = t->free_bytes = 0;
-    t->alloc_timed = t->alloc_timed_ns = 0;
+    t->alloc_timed = t->alloc_timed_ticks = 0;
     t->mmap_calls = t->mmap_bytes = t->munmap_calls = t->munmap_bytes = 0;
     t->cpu_samples = t->skipped_samples = 0;
     t->sample_start_ns = now;
+    t->sample_start_ticks = pp_ticks();
 }
 
 static void sample_reset(struct pp_thread *t, uint64_t now)
@@ -129,6 +130,7 @@ void pp_sample_emit(struct pp_thread *t, uint64_t now)
 {
     if ((int64_t)(now - t->sample_start_ns) < 0) now = t->sample_start_ns;   /* never a negative interval */
     pp_alloc_fold(t);
+    pp_clock_refine();
     uint64_t cpu = pp_thread_cpu_ns();
     uint64_t cur[16];
     int nc = pp_counters_read(t, cur);
@@ -155,7 +157,10 @@ void pp_sample_emit(struct pp_thread *t, uint64_t now)
         p = pp_put_u(p, t->alloc_bytes);
         p = pp_put_u(p, t->free_bytes);
         p = pp_put_u(p, t->alloc_timed);
-        p = pp_put_u(p, t->alloc_timed_ns);
+        /* Less the cost of the pair of reads around each timed call: without that, a 15 ns
+         * malloc reads as 40 ns and churn looks 2-3x more allocator-bound. */
+        uint64_t tns = pp_ticks_ns(t->alloc_timed_ticks), tcost = t->alloc_timed * pp_clock_cost_ns;
+        p = pp_put_u(p, tns > tcost ? tns - tcost : 0);
         p = pp_put_u(p, t->mmap_calls);
         p = pp_put_u(p, t->mmap_bytes);
         p = pp_put_u(p, t->munmap_calls);

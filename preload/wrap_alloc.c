@@ -56,8 +56,8 @@ static inline struct pp_thread *fast(void)
 static void quiet(struct pp_thread *t)
 {
     pp_alloc_fold(t);
-    t->alloc_tick = t->alloc_tick_base = t->free_tick = t->free_tick_base = SLOW_EVERY;
-    if (t->alloc_countdown <= 0) t->alloc_countdown = t->alloc_cd_base = INT64_MAX / 2;
+    pp_tls.alloc_tick = t->alloc_tick_base = pp_tls.free_tick = t->free_tick_base = SLOW_EVERY;
+    if (pp_tls.alloc_countdown <= 0) pp_tls.alloc_countdown = t->alloc_cd_base = INT64_MAX / 2;
 }
 
 static inline int active(void) { return atomic_load_explicit(&pp_active, memory_order_relaxed); }
@@ -65,10 +65,15 @@ static inline int active(void) { return atomic_load_explicit(&pp_active, memory_
 /* A tick reached zero: fold what it counted and start the next count (events=all: every call). */
 static void rearm(struct pp_thread *t)
 {
-    pp_alloc_fold(t);
     uint32_t every = pp_cfg.events_all ? 1 : SLOW_EVERY;
-    if (!t->alloc_tick) t->alloc_tick = t->alloc_tick_base = every;
-    if (!t->free_tick) t->free_tick = t->free_tick_base = every;
+    if (!pp_tls.alloc_tick) {
+        t->alloc_calls += t->alloc_tick_base;
+        pp_tls.alloc_tick = t->alloc_tick_base = every;
+    }
+    if (!pp_tls.free_tick) {
+        t->free_calls += t->free_tick_base;
+        pp_tls.free_tick = t->free_tick_base = every;
+    }
 }
 
 /* Whether this slow-path call is timed: every one normally; 1 in SLOW_EVERY with events=all,
@@ -80,29 +85,48 @@ static inline int take_timed(struct pp_thread *t)
     return timed;
 }
 
-/* A timed call took [t0, t1].  It is bracketed by two clock reads, half of each inside the
- * interval: without taking one out, a 15 ns malloc reads as 40 ns and churn looks 2-3x more
- * allocator-bound. */
+/* A timed call took [t0, t1] (duration reads, summed as they are: thread.c makes them ns). */
 static inline void note_timed(struct pp_thread *t, uint64_t t0, uint64_t t1)
 {
-    uint64_t d = t1 - t0;
     t->alloc_timed++;
-    t->alloc_timed_ns += d > pp_clock_cost_ns ? d - pp_clock_cost_ns : 0;
+    if ((int64_t)(t1 - t0) > 0) t->alloc_timed_ticks += t1 - t0;
+}
+
+/* The recorder's own cost of a timed slow path that began at self0 (selfcost.c): measured on 1
+ * in 16 and counted 16 times, as a third duration read on each cost as much as the rest. */
+static inline void slow_self(struct pp_thread *t, uint64_t self0, uint64_t t1)
+{
+    if (++t->alloc_self_tick & 15) return;
+    uint64_t before = t->self_ns;
+    pp_self_slow(t, self0, t1);
+    t->self_ns = before + (t->self_ns - before) * 16;
+}
+
+/* A tick call is over (timed: t1 != 0): events=all records it (with its time, read here: only
+ * 1 in SLOW_EVERY is timed there), and the interval may be due. */
+static inline void tick_done(struct pp_thread *t, int fn, uint64_t a, int64_t b, uint64_t t0, uint64_t t1)
+{
+    if (pp_cfg.events_all) {
+        uint64_t now = pp_now(), d = t1 ? pp_ticks_ns(t1 - t0) : 0;
+        pp_call_event(t, fn, a, b, now - d, d);
+        pp_tick(t, now);
+    } else {
+        pp_tick_at(t, t1);     /* every tick call is timed here */
+    }
 }
 
 /* After the real call of a slow-path allocation whose call and bytes were already counted down:
- * timed ([t0, t1], timed > 0), sampled if its countdown came due.  Guard held. */
+ * a tick call (tick; timed if t1), sampled if its countdown came due.  Guard held. */
 static void alloc_after(struct pp_thread *t, int fn, void *r, size_t n, uint64_t t0, uint64_t t1,
-                        int timed)
+                        int tick)
 {
     int e = errno;
     uint64_t self0 = t->self_ns;
-    if (!t->alloc_tick || !t->free_tick) rearm(t);
-    if (timed) note_timed(t, t0, t1);
-    if (t->alloc_countdown <= 0 && r) pp_alloc_sample_take(t, r, n);
-    if (pp_cfg.events_all && t0) pp_call_event(t, fn, (uint64_t)(uintptr_t)r, (int64_t)n, t0, t1 - t0);
-    if (t1) pp_tick(t, t1);
-    if (timed) pp_self_slow(t, self0, t1);
+    if (!pp_tls.alloc_tick || !pp_tls.free_tick) rearm(t);
+    if (t1) note_timed(t, t0, t1);
+    if (pp_tls.alloc_countdown <= 0 && r) pp_alloc_sample_take(t, r, n);
+    if (tick) tick_done(t, fn, (uint64_t)(uintptr_t)r, (int64_t)n, t0, t1);
+    if (t1) slow_self(t, self0, t1);
     errno = e;
 }
 
@@ -112,25 +136,40 @@ static void alloc_after(struct pp_thread *t, int fn, void *r, size_t n, uint64_t
 #define DUE_BODY(t, fn, size, expr)                                                 \
     do {                                                                            \
         void *r_;                                                                   \
-        if ((t)->alloc_tick == 0) {                                                 \
+        if (pp_tls.alloc_tick == 0) {                                               \
             int timed_ = take_timed(t);                                             \
-            uint64_t t0_ = pp_now();     /* events=all needs every call's time */   \
+            uint64_t t0_ = timed_ ? pp_ticks() : 0;                                 \
             r_ = expr;                                                              \
-            uint64_t t1_ = timed_ ? pp_now() : t0_;   /* untimed: duration 0 */     \
-            alloc_after(t, PP_FN_##fn, r_, size, t0_, t1_, timed_);                 \
+            uint64_t t1_ = timed_ ? pp_ticks() : 0;                                 \
+            alloc_after(t, PP_FN_##fn, r_, size, t0_, t1_, 1);                      \
         } else {                                                                    \
             r_ = expr;                                                              \
-            if ((t)->alloc_countdown <= 0) alloc_after(t, PP_FN_##fn, r_, size, 0, 0, 0); \
+            if (pp_tls.alloc_countdown <= 0) alloc_after(t, PP_FN_##fn, r_, size, 0, 0, 0); \
         }                                                                           \
         pp_guard = 0;                                                               \
         return r_;                                                                  \
     } while (0)
 
+/* A thread with no state yet (or tracing off before it had any): the slow path decides; a call
+ * that passes straight through leaves the count-downs due again only 1 call in SLOW_EVERY.  Not
+ * before the real functions are known: the fast path jumps to them (a library constructor that
+ * runs before ours allocates through here). */
+static void unattached(void)
+{
+    if (!pp_self && real_malloc && real_calloc && real_free) {
+        pp_tls.alloc_countdown = INT64_MAX / 2;
+        pp_tls.alloc_tick = pp_tls.free_tick = SLOW_EVERY;
+    }
+}
+
 /* Due from the fast path (guard not yet held).  A countdown that came due left the tick alone
- * (COUNT_DOWN): it is taken here. */
-#define DUE_CALL(t, fn, size, expr)                                                 \
+ * (COUNT_DOWN): it is taken here.  Unattached: the slow path attaches, which starts the
+ * count-downs afresh, and counts the call there. */
+#define DUE_CALL(fn, size, expr, slow)                                              \
     do {                                                                            \
-        if ((t)->alloc_countdown <= 0) (t)->alloc_tick--;                           \
+        struct pp_thread *t = pp_self;                                              \
+        if (pp_unlikely(!t)) return slow;                                           \
+        if (pp_tls.alloc_countdown <= 0) pp_tls.alloc_tick--;                       \
         if (pp_unlikely(!active())) { quiet(t); return expr; }                      \
         pp_guard = 1;                                                               \
         DUE_BODY(t, fn, size, expr);                                                \
@@ -140,42 +179,49 @@ static void alloc_after(struct pp_thread *t, int fn, void *r, size_t n, uint64_t
 #define SLOW_CALL(fn, size, expr)                                                   \
     do {                                                                            \
         struct pp_thread *t = pp_enter();                                           \
-        if (!t) return expr;                                                        \
-        t->alloc_countdown -= (int64_t)(size);                                      \
-        t->alloc_tick--;                                                            \
+        if (!t) { if (!pp_guard) unattached(); return expr; }                       \
+        pp_tls.alloc_countdown -= (int64_t)(size);                                  \
+        pp_tls.alloc_tick--;                                                        \
         DUE_BODY(t, fn, size, expr);                                                \
     } while (0)
 
-/* Count down in memory and branch on the flags of that one instruction (x86-64): written in C,
- * the compiler loads, subtracts, stores and tests.  The due path reads the counters from memory. */
+/* Test the guard, count down in memory and branch on the flags of each instruction (x86-64):
+ * written in C, the compiler loads, tests, subtracts and stores.  The due path reads the
+ * counters from memory. */
 #if defined(__x86_64__) && defined(__GNUC__)
-#define COUNT_DOWN(t, size, label)                                                  \
+#define UNGUARDED(label)                                                            \
+    asm goto("cmpl $0, %0\n\tjne %l[" #label "]" : : "m"(pp_guard) : "cc" : label)
+#define COUNT_DOWN(size, label)                                                     \
     asm goto("subq %1, %0\n\tjle %l[" #label "]\n\tsubl $1, %2\n\tje %l[" #label "]"  \
-             : : "m"((t)->alloc_countdown), "r"((int64_t)(size)), "m"((t)->alloc_tick) \
+             : : "m"(pp_tls.alloc_countdown), "r"((int64_t)(size)), "m"(pp_tls.alloc_tick) \
              : "memory", "cc" : label)
 #define TICK_DOWN(var, label)                                                       \
     asm goto("subl $1, %0\n\tje %l[" #label "]" : : "m"(var) : "memory", "cc" : label)
+#define NONZERO(var, label)                                                         \
+    asm goto("cmpl $0, %0\n\tjne %l[" #label "]" : : "m"(var) : "cc" : label)
 #else
-#define COUNT_DOWN(t, size, label)                                                  \
+#define UNGUARDED(label) do { if (pp_unlikely(pp_guard)) goto label; } while (0)
+#define COUNT_DOWN(size, label)                                                     \
     do {                                                                            \
-        if (pp_unlikely(((t)->alloc_countdown -= (int64_t)(size)) <= 0)) goto label; \
-        if (pp_unlikely(--(t)->alloc_tick == 0)) goto label;                        \
+        if (pp_unlikely((pp_tls.alloc_countdown -= (int64_t)(size)) <= 0)) goto label; \
+        if (pp_unlikely(--pp_tls.alloc_tick == 0)) goto label;                      \
     } while (0)
 #define TICK_DOWN(var, label) do { if (pp_unlikely(--(var) == 0)) goto label; } while (0)
+#define NONZERO(var, label)                                                         \
+    do { if (pp_unlikely(atomic_load_explicit(&(var), memory_order_relaxed))) goto label; } while (0)
 #endif
 
-/* The fast path: count down, tail-call the real function; anything due goes out of line (the
- * fast path then saves no register).  A countdown that comes due skips the tick: the due path
- * takes it (tick_pending). */
-#define FAST_CALL(t, due, slow, size, call)                                          \
+/* The fast path: outside our own code, count down and tail-call the real function; anything
+ * due goes out of line (the fast path then saves no register).  No pointer to follow: the
+ * count-downs are thread-local, and an unattached thread's are due. */
+#define FAST_CALL(due, slow, size, call)                                            \
     do {                                                                            \
-        struct pp_thread *t = fast();                                               \
-        if (pp_likely(t != 0)) {                                                    \
-            COUNT_DOWN(t, size, due_);                                              \
-            return call;                                                            \
-        due_:                                                                       \
-            return due;                                                             \
-        }                                                                           \
+        UNGUARDED(slow_);                                                           \
+        COUNT_DOWN(size, due_);                                                     \
+        return call;                                                                \
+    due_:                                                                           \
+        return due;                                                                 \
+    slow_:                                                                          \
         return slow;                                                                \
     } while (0)
 
@@ -189,14 +235,14 @@ __attribute__((noinline)) static void *malloc_slow(size_t n)
     SLOW_CALL(malloc, n, real_malloc(n));
 }
 
-__attribute__((noinline)) static void *malloc_due(struct pp_thread *t, size_t n)
+__attribute__((noinline)) static void *malloc_due(size_t n)
 {
-    DUE_CALL(t, malloc, n, real_malloc(n));
+    DUE_CALL(malloc, n, real_malloc(n), malloc_slow(n));
 }
 
 PP_EXPORT void *malloc(size_t n)
 {
-    FAST_CALL(t, malloc_due(t, n), malloc_slow(n), n, real_malloc(n));
+    FAST_CALL(malloc_due(n), malloc_slow(n), n, real_malloc(n));
 }
 
 __attribute__((noinline)) static void *calloc_slow(size_t k, size_t n)
@@ -211,16 +257,16 @@ __attribute__((noinline)) static void *calloc_slow(size_t k, size_t n)
     SLOW_CALL(calloc, b, real_calloc(k, n));
 }
 
-__attribute__((noinline)) static void *calloc_due(struct pp_thread *t, size_t k, size_t n)
+__attribute__((noinline)) static void *calloc_due(size_t k, size_t n)
 {
-    DUE_CALL(t, calloc, k * n, real_calloc(k, n));
+    DUE_CALL(calloc, k * n, real_calloc(k, n), calloc_slow(k, n));
 }
 
 PP_EXPORT void *calloc(size_t k, size_t n)
 {
     size_t b;
     if (pp_unlikely(__builtin_mul_overflow(k, n, &b))) return calloc_slow(k, n);
-    FAST_CALL(t, calloc_due(t, k, n), calloc_slow(k, n), b, real_calloc(k, n));
+    FAST_CALL(calloc_due(k, n), calloc_slow(k, n), b, real_calloc(k, n));
 }
 
 /* A free due for the slow path (tick at zero, or a sampled pointer may be live), counted down
@@ -229,16 +275,15 @@ static void free_body(struct pp_thread *t, void *p)
 {
     int e = errno;
     pp_free_sampled_take(t, p);          /* before the free: the address may be reused at once */
-    if (t->free_tick == 0) {
+    if (pp_tls.free_tick == 0) {
         int timed = take_timed(t);
         rearm(t);
-        uint64_t self0 = t->self_ns, t0 = pp_now();
+        uint64_t self0 = t->self_ns, t0 = timed ? pp_ticks() : 0;
         real_free(p);
-        uint64_t t1 = timed ? pp_now() : t0;
+        uint64_t t1 = timed ? pp_ticks() : 0;
         if (timed) note_timed(t, t0, t1);
-        if (pp_cfg.events_all) pp_call_event(t, PP_FN_free, (uint64_t)(uintptr_t)p, 0, t0, t1 - t0);
-        pp_tick(t, t1);
-        if (timed) pp_self_slow(t, self0, t1);
+        tick_done(t, PP_FN_free, (uint64_t)(uintptr_t)p, 0, t0, t1);
+        if (timed) slow_self(t, self0, t1);
     } else {
         real_free(p);
     }
@@ -246,36 +291,46 @@ static void free_body(struct pp_thread *t, void *p)
     pp_guard = 0;
 }
 
-__attribute__((noinline)) static void free_due(struct pp_thread *t, void *p)
+__attribute__((noinline)) static void free_slow(void *p)
 {
+    if (pp_arena_maybe_owns(p)) return;                 /* arena memory is never reused */
+    if (pp_unlikely(!real_free)) { PP_REAL(free); if (!real_free) return; }
+    struct pp_thread *t = pp_enter();
+    if (!t) { if (!pp_guard) unattached(); real_free(p); return; }
+    pp_tls.free_tick--;
+    free_body(t, p);
+}
+
+/* Due from the fast path: the tick reached zero, or p may be a sampled pointer. */
+__attribute__((noinline)) static void free_due(void *p)
+{
+    struct pp_thread *t = pp_self;
+    if (pp_unlikely(!t)) { free_slow(p); return; }
+    if (pp_arena_maybe_owns(p)) return;
     if (pp_unlikely(!active())) { quiet(t); real_free(p); return; }
     pp_guard = 1;
     free_body(t, p);
 }
 
-__attribute__((noinline)) static void free_slow(void *p)
-{
-    if (pp_unlikely(!real_free)) { PP_REAL(free); if (!real_free) return; }
-    struct pp_thread *t = pp_enter();
-    if (!t) { real_free(p); return; }
-    t->free_tick--;
-    free_body(t, p);
-}
-
+/* The live-sample count doubles as the watch for bootstrap arena memory (real.c adds one while
+ * any was handed out): while it is zero, a free is one tick and a load. */
 PP_EXPORT void free(void *p)
 {
-    if (pp_unlikely(!p) || pp_arena_maybe_owns(p)) return;  /* arena memory is never reused */
-    struct pp_thread *t = fast();
-    if (pp_likely(t != 0)) {
-        TICK_DOWN(t->free_tick, due);
-        if (pp_likely(!pp_maybe_sampled(p))) {
-            real_free(p);
-            return;
-        }
-    due:
-        free_due(t, p);
+    if (pp_unlikely(!p)) return;
+    UNGUARDED(slow);
+    TICK_DOWN(pp_tls.free_tick, due);
+    NONZERO(pp_live_count, watched);
+    real_free(p);
+    return;
+watched:
+    if (!pp_arena_maybe_owns(p) && !pp_maybe_sampled(p)) {
+        real_free(p);
         return;
     }
+due:
+    free_due(p);
+    return;
+slow:
     free_slow(p);
 }
 
@@ -306,8 +361,8 @@ PP_EXPORT void *realloc(void *p, size_t n)
     if (pp_unlikely(!real_realloc)) { PP_REAL(realloc); if (!real_realloc) return pp_arena_alloc(n, 16); }
     struct pp_thread *t = fast();
     if (t) {
-        int64_t c = t->alloc_countdown -= (int64_t)n;
-        if (pp_likely(--t->alloc_tick != 0) && pp_likely(c > 0) &&
+        int64_t c = pp_tls.alloc_countdown -= (int64_t)n;
+        if (pp_likely(--pp_tls.alloc_tick != 0) && pp_likely(c > 0) &&
             (!p || pp_likely(!pp_maybe_sampled(p)))) {
             if (p) t->free_calls++;
             return real_realloc(p, n);
@@ -318,8 +373,8 @@ PP_EXPORT void *realloc(void *p, size_t n)
     }
     t = pp_enter();
     if (!t) return real_realloc(p, n);
-    t->alloc_countdown -= (int64_t)n;
-    t->alloc_tick--;
+    pp_tls.alloc_countdown -= (int64_t)n;
+    pp_tls.alloc_tick--;
     return realloc_body(t, p, n);
 }
 
@@ -351,13 +406,13 @@ PP_EXPORT int posix_memalign(void **out, size_t align, size_t n)
     PP_REAL(posix_memalign);
     struct pp_thread *t = pp_enter();
     if (!t) return real_posix_memalign(out, align, n);
-    t->alloc_countdown -= (int64_t)n;
-    t->alloc_tick--;
-    int timed = t->alloc_tick == 0;
-    uint64_t t0 = timed ? pp_now() : 0;
+    pp_tls.alloc_countdown -= (int64_t)n;
+    pp_tls.alloc_tick--;
+    int timed = pp_tls.alloc_tick == 0;
+    uint64_t t0 = timed ? pp_ticks() : 0;
     int r = real_posix_memalign(out, align, n);
-    uint64_t t1 = timed ? pp_now() : 0;
-    if (timed || t->alloc_countdown <= 0) alloc_after(t, PP_FN_memalign, r == 0 ? *out : 0, n, t0, t1, timed);
+    uint64_t t1 = timed ? pp_ticks() : 0;
+    if (timed || pp_tls.alloc_countdown <= 0) alloc_after(t, PP_FN_memalign, r == 0 ? *out : 0, n, t0, t1, timed);
     pp_leave(t);
     return r;
 }

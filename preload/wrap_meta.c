@@ -110,10 +110,10 @@ void pp_resolve_meta(void)
 /* The real call runs with our guard released; accounting afterwards runs guarded. */
 #define TIMED(CALL)                                                           \
     pp_leave(t);                                                              \
-    uint64_t t0 = pp_now();                                                   \
+    uint64_t t0 = pp_ticks();                                                   \
     __typeof__(CALL) r = CALL;                                                \
     int e = errno;                                                            \
-    uint64_t t1 = pp_now();                                                   \
+    uint64_t t1 = pp_ticks();                                                   \
     pp_guard = 1
 
 #define DONE() do { pp_guard = 0; errno = e; return r; } while (0)

@@ -99,10 +99,10 @@ void pp_resolve_posix_io(void)
  * state so the accounting afterwards runs guarded. */
 #define TIMED(T0, R, CALL, E, T1)                                            \
     pp_leave(t);                                                             \
-    uint64_t T0 = pp_now();                                                  \
+    uint64_t T0 = pp_ticks();                                                  \
     __typeof__(CALL) R = CALL;                                               \
     int E = errno;                                                           \
-    uint64_t T1 = pp_now();                                                  \
+    uint64_t T1 = pp_ticks();                                                  \
     pp_guard = 1
 
 #define DONE(E) do { pp_guard = 0; errno = E; } while (0)

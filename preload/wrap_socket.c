@@ -107,10 +107,10 @@ static void name_fd(struct pp_thread *t, int fd, const struct sockaddr *a, sockl
 
 #define TIMED(CALL)                                                           \
     pp_leave(t);                                                              \
-    uint64_t t0 = pp_now();                                                   \
+    uint64_t t0 = pp_ticks();                                                   \
     __typeof__(CALL) r = CALL;                                                \
     int e = errno;                                                            \
-    uint64_t t1 = pp_now();                                                   \
+    uint64_t t1 = pp_ticks();                                                   \
     pp_guard = 1
 
 #define DONE() do { pp_guard = 0; errno = e; return r; } while (0)

@@ -168,10 +168,10 @@ static inline int64_t rd_result(FILE *fp, int64_t bytes, int e)
             if (pp_unlikely(e)) errno = e;                                      \
             return r;                                                           \
         }                                                                       \
-        uint64_t t0 = pp_now();                                                 \
+        uint64_t t0 = pp_ticks();                                                 \
         r = CALL;                                                               \
         int e = errno;                                                          \
-        uint64_t t1 = pp_now();                                                 \
+        uint64_t t1 = pp_ticks();                                                 \
         pp_guard = 1;                                                           \
         ACCOUNT;                                                                \
         pp_guard = 0;                                                           \
@@ -258,7 +258,7 @@ PP_EXPORT int __printf_chk(int fl, const char *f, ...)
         struct pp_thread *t = pp_enter();                                       \
         if (!t) return CALL;                                                    \
         pp_leave(t);                                                            \
-        uint64_t t0 = pp_now(); int r = CALL; int e = errno; uint64_t t1 = pp_now(); \
+        uint64_t t0 = pp_ticks(); int r = CALL; int e = errno; uint64_t t1 = pp_ticks(); \
         pp_guard = 1;                                                           \
         pp_io_done(t, PP_FN_fprintf, fd, PP_OP_WRITE, r < 0 ? -(int64_t)e : r, t0, t1, -1); \
         pp_guard = 0;                                                           \
@@ -384,7 +384,7 @@ static inline void settle(struct pp_thread *t, FILE *fp)
             struct pp_thread *t = pp_enter();                                   \
             if (!t) return CALL;                                                \
             pp_leave(t);                                                        \
-            uint64_t t0 = pp_now(); int r = CALL; int e = errno; uint64_t t1 = pp_now(); \
+            uint64_t t0 = pp_ticks(); int r = CALL; int e = errno; uint64_t t1 = pp_ticks(); \
             pp_guard = 1;                                                       \
             pp_io_done(t, PP_FN_fflush, -1, PP_OP_WRITE, r ? -(int64_t)e : 0, t0, t1, -1); \
             pp_guard = 0; errno = e;                                            \
@@ -407,7 +407,7 @@ PP_EXPORT int fflush_unlocked(FILE *fp) { PP_REAL(fflush_unlocked); FFLUSH(real_
         int fd = fp->_fileno;                                                   \
         settle(t, fp);                                                          \
         pp_leave(t);                                                            \
-        uint64_t t0 = pp_now(); int r = CALL; int e = errno; uint64_t t1 = pp_now(); \
+        uint64_t t0 = pp_ticks(); int r = CALL; int e = errno; uint64_t t1 = pp_ticks(); \
         pp_guard = 1;                                                           \
         pp_io_done(t, PP_FN_fseek, fd, PP_OP_META, r ? -(int64_t)e : 0, t0, t1, -1); \
         if (!r) pp_fd_seeked(fd, (WH) == SEEK_SET ? (int64_t)(OFF) : (int64_t)real_ftello64(fp)); \
@@ -430,7 +430,7 @@ PP_EXPORT void rewind(FILE *fp)
     int fd = fp->_fileno;
     settle(t, fp);
     pp_leave(t);
-    uint64_t t0 = pp_now(); real_rewind(fp); int e = errno; uint64_t t1 = pp_now();
+    uint64_t t0 = pp_ticks(); real_rewind(fp); int e = errno; uint64_t t1 = pp_ticks();
     pp_guard = 1;
     pp_io_done(t, PP_FN_fseek, fd, PP_OP_META, 0, t0, t1, -1);
     pp_fd_seeked(fd, 0);
@@ -457,7 +457,7 @@ static int mode_flags(const char *mode)
         struct pp_thread *t = pp_enter();                                       \
         if (!t) return CALL;                                                    \
         pp_leave(t);                                                            \
-        uint64_t t0 = pp_now(); FILE *r = CALL; int e = errno; uint64_t t1 = pp_now(); \
+        uint64_t t0 = pp_ticks(); FILE *r = CALL; int e = errno; uint64_t t1 = pp_ticks(); \
         pp_guard = 1;                                                           \
         if (r && r->_fileno >= 0)                                               \
             pp_fd_open_ex(t, r->_fileno, AT_FDCWD, path, mode_flags(mode), PP_FN_fopen, t0, t1); \
@@ -477,7 +477,7 @@ PP_EXPORT FILE *fdopen(int fd, const char *mode)
     struct pp_thread *t = pp_enter();
     if (!t) return real_fdopen(fd, mode);
     pp_leave(t);
-    uint64_t t0 = pp_now(); FILE *r = real_fdopen(fd, mode); int e = errno; uint64_t t1 = pp_now();
+    uint64_t t0 = pp_ticks(); FILE *r = real_fdopen(fd, mode); int e = errno; uint64_t t1 = pp_ticks();
     pp_guard = 1;
     pp_io_done(t, PP_FN_fopen, fd, PP_OP_META, r ? 0 : -(int64_t)e, t0, t1, -1);
     pp_guard = 0; errno = e;
@@ -514,7 +514,7 @@ PP_EXPORT int pclose(FILE *fp)
         if (!t) return CALL;                                                    \
         if (fp && fp->_fileno >= 0) { settle(t, fp); pp_fd_closing(t, fp->_fileno); } \
         pp_leave(t);                                                            \
-        uint64_t t0 = pp_now(); FILE *r = CALL; int e = errno; uint64_t t1 = pp_now(); \
+        uint64_t t0 = pp_ticks(); FILE *r = CALL; int e = errno; uint64_t t1 = pp_ticks(); \
         pp_guard = 1;                                                           \
         if (r && r->_fileno >= 0)                                               \
             pp_fd_open_ex(t, r->_fileno, AT_FDCWD, path, mode_flags(mode), PP_FN_fopen, t0, t1); \
@@ -537,7 +537,7 @@ PP_EXPORT int fclose(FILE *fp)
     settle(t, fp);
     int cls = pp_fd_close_begin(t, fd);
     pp_leave(t);
-    uint64_t t0 = pp_now(); int r = real_fclose(fp); int e = errno; uint64_t t1 = pp_now();
+    uint64_t t0 = pp_ticks(); int r = real_fclose(fp); int e = errno; uint64_t t1 = pp_ticks();
     pp_guard = 1;
     pp_io_done_cls(t, PP_FN_fclose, fd, cls, PP_OP_META, r ? -(int64_t)e : 0, t0, t1);
     pp_guard = 0;
