@@ -101,8 +101,9 @@ static void new_gap(struct pp_thread *t)
 void pp_alloc_thread_start(struct pp_thread *t)
 {
     pp_tls.alloc_countdown = t->alloc_cd_base = draw_gap(t);
-    pp_tls.alloc_tick = t->alloc_tick_base = PP_ALLOC_SLOW_EVERY;
-    pp_tls.free_tick = t->free_tick_base = PP_ALLOC_SLOW_EVERY;
+    uint32_t every = pp_cfg.events_all ? 1 : PP_ALLOC_SLOW_EVERY;   /* events=all: every call */
+    pp_tls.alloc_tick = t->alloc_tick_base = every;
+    pp_tls.free_tick = t->free_tick_base = every;
 }
 
 /* The countdown reached zero: sample this allocation.  The caller holds the guard. */

@@ -111,6 +111,7 @@ int pp_flush_final(struct pp_thread *t)
 /* events=all: one compact CALL record per intercepted call (≈ 8 bytes). */
 void pp_call_event(struct pp_thread *t, int fn, uint64_t a, int64_t b, uint64_t ts, uint64_t dur)
 {
+    pp_calls_flush(t);                         /* staged calls came first */
     uint8_t *p = pp_rec_begin(t, PP_K_CALL, 48);
     if (!p) return;
     p = pp_put_ts(t, p, ts);
@@ -119,4 +120,19 @@ void pp_call_event(struct pp_thread *t, int fn, uint64_t a, int64_t b, uint64_t 
     p = pp_put_s(p, b);
     p = pp_put_u(p, dur);
     pp_rec_end(t, p);
+}
+
+/* Room for `max` bytes of whole records, with busy held across them (events=all batches:
+ * calls.c).  NULL: dropped (busy, dead, or can never fit). */
+uint8_t *pp_recs_begin(struct pp_thread *t, size_t max)
+{
+    uint8_t *p = pp_rec_begin(t, 0, max);     /* kind byte and length byte: rewritten below */
+    return p ? p - 2 : 0;
+}
+
+void pp_recs_end(struct pp_thread *t, uint8_t *end, unsigned records)
+{
+    t->len = (uint32_t)(end - (t->buf + HDR));
+    t->records += records;
+    atomic_store_explicit(&t->busy, 0, memory_order_release);
 }

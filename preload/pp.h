@@ -111,6 +111,10 @@ extern PP_TLS struct pp_tls pp_tls;
 
 struct pp_io_cell { uint64_t ns, bytes, calls; };
 
+/* events=all: a malloc-family call waiting to be encoded (calls.c). */
+#define PP_CALL_BATCH 64
+struct pp_staged_call { uint64_t a; int64_t b; uint64_t dur; uint32_t fn; };
+
 struct pp_thread {
     /* Aggregates since the last SAMPLE, touched by this thread only. */
     struct pp_io_cell io[PP_IO_CELLS];
@@ -138,6 +142,8 @@ struct pp_thread {
     uint64_t self_ns;
     uint64_t hooked_alloc, hooked_other;
     uint32_t io_self_tick;                    /* 1 I/O call in 64 times its own bookkeeping */
+    uint32_t nstaged;                         /* events=all: calls staged (calls.c) */
+    struct pp_staged_call staged[PP_CALL_BATCH];
     uint64_t io_self_ns, io_self_n;
 
     /* Chunk buffer: records only from this thread (or its signal handler, see busy). */
@@ -309,6 +315,21 @@ uint64_t pp_stack_capture(struct pp_thread *t, int skip);
 /* Interns a stack given as frames (innermost first); returns its id. */
 uint64_t pp_stack_intern(struct pp_thread *t, const uint64_t *frames, int n);
 void pp_call_event(struct pp_thread *t, int fn, uint64_t a_ptr_or_fd, int64_t b, uint64_t ts, uint64_t dur);
+/* events=all, malloc family (calls.c): stage one call (dur: duration ticks, 0 when not timed);
+ * flush writes what is staged (before any record that must come after those calls). */
+void pp_calls_flush(struct pp_thread *t);
+static inline void pp_call_stage(struct pp_thread *t, int fn, uint64_t a, int64_t b, uint64_t dur_ticks)
+{
+    struct pp_staged_call *c = &t->staged[t->nstaged];
+    c->fn = (uint32_t)fn;
+    c->a = a;
+    c->b = b;
+    c->dur = dur_ticks;
+    if (++t->nstaged == PP_CALL_BATCH) pp_calls_flush(t);
+}
+/* Several whole records at once, busy held across them (buffer.c). */
+uint8_t *pp_recs_begin(struct pp_thread *t, size_t max);
+void pp_recs_end(struct pp_thread *t, uint8_t *end, unsigned records);
 
 /* ---------- the recorder's own cost (selfcost.c) ---------- */
 /* At SAMPLE time: the interval's calls join the thread's cumulative hooked-call counts. */

@@ -130,6 +130,7 @@ void pp_sample_emit(struct pp_thread *t, uint64_t now)
 {
     if ((int64_t)(now - t->sample_start_ns) < 0) now = t->sample_start_ns;   /* never a negative interval */
     pp_alloc_fold(t);
+    pp_calls_flush(t);
     pp_clock_refine();
     uint64_t cpu = pp_thread_cpu_ns();
     uint64_t cur[16];
@@ -253,6 +254,7 @@ void pp_threads_after_fork_child(void)
         atomic_store(&me->busy, 0);
         me->dead = 0;
         pp_buffer_init(me);
+        me->nstaged = 0;                 /* the parent writes its own staged calls */
         pp_counters_thread_open(me);
         sample_reset(me, pp_now());
         uint8_t *p = pp_rec_begin(me, PP_K_THREAD_START, 40);

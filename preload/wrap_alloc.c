@@ -107,9 +107,8 @@ static inline void slow_self(struct pp_thread *t, uint64_t self0, uint64_t t1)
 static inline void tick_done(struct pp_thread *t, int fn, uint64_t a, int64_t b, uint64_t t0, uint64_t t1)
 {
     if (pp_cfg.events_all) {
-        uint64_t now = pp_now(), d = t1 ? pp_ticks_ns(t1 - t0) : 0;
-        pp_call_event(t, fn, a, b, now - d, d);
-        pp_tick(t, now);
+        pp_call_stage(t, fn, a, b, t1 ? t1 - t0 : 0);
+        if (t1) pp_tick_at(t, t1);
     } else {
         pp_tick_at(t, t1);     /* every tick call is timed here */
     }
@@ -150,6 +149,24 @@ static void alloc_after(struct pp_thread *t, int fn, void *r, size_t n, uint64_t
         return r_;                                                                  \
     } while (0)
 
+/* events=all sends every call here (tick 1): the 63 in 64 neither timed nor sampled only count
+ * and are staged (calls.c), with no clock read. */
+static inline int ev_quick(struct pp_thread *t)
+{
+    if (t->alloc_timed_tick + 1 >= SLOW_EVERY || !active()) return 0;
+    t->alloc_timed_tick++;
+    return 1;
+}
+
+static inline void ev_stage(struct pp_thread *t, int fn, uint64_t a, int64_t b)
+{
+    pp_guard = 1;              /* a handler's malloc must not stage into the same slot */
+    if (!pp_tls.alloc_tick) { t->alloc_calls += t->alloc_tick_base; pp_tls.alloc_tick = t->alloc_tick_base = 1; }
+    if (!pp_tls.free_tick) { t->free_calls += t->free_tick_base; pp_tls.free_tick = t->free_tick_base = 1; }
+    pp_call_stage(t, fn, a, b, 0);   /* errno: a full batch's write keeps it (buffer.c) */
+    pp_guard = 0;
+}
+
 /* A thread with no state yet (or tracing off before it had any): the slow path decides; a call
  * that passes straight through leaves the count-downs due again only 1 call in SLOW_EVERY.  Not
  * before the real functions are known: the fast path jumps to them (a library constructor that
@@ -170,6 +187,11 @@ static void unattached(void)
         struct pp_thread *t = pp_self;                                              \
         if (pp_unlikely(!t)) return slow;                                           \
         if (pp_tls.alloc_countdown <= 0) pp_tls.alloc_tick--;                       \
+        else if (pp_cfg.events_all && ev_quick(t)) {                                \
+            void *r_ = expr;                                                        \
+            ev_stage(t, PP_FN_##fn, (uint64_t)(uintptr_t)r_, (int64_t)(size));      \
+            return r_;                                                              \
+        }                                                                           \
         if (pp_unlikely(!active())) { quiet(t); return expr; }                      \
         pp_guard = 1;                                                               \
         DUE_BODY(t, fn, size, expr);                                                \
@@ -307,6 +329,11 @@ __attribute__((noinline)) static void free_due(void *p)
     struct pp_thread *t = pp_self;
     if (pp_unlikely(!t)) { free_slow(p); return; }
     if (pp_arena_maybe_owns(p)) return;
+    if (pp_cfg.events_all && !pp_maybe_sampled(p) && ev_quick(t)) {
+        real_free(p);
+        ev_stage(t, PP_FN_free, (uint64_t)(uintptr_t)p, 0);
+        return;
+    }
     if (pp_unlikely(!active())) { quiet(t); real_free(p); return; }
     pp_guard = 1;
     free_body(t, p);

@@ -45,11 +45,15 @@ if [ -x "$PP" ] && "$PP" info --help >/dev/null 2>&1; then
     fi
 fi
 
-# events=all: one CALL per write() (fn=write), and as many per fwrite()
+# events=all: one CALL per write() (fn=write), and as many per fwrite(); one per malloc() (the
+# malloc family is staged and written in batches: none may be lost, the first ones included)
 d="$T/all"
-PHASEPROF_EVENTS=all LD_PRELOAD="$LIB" PHASEPROF_OUTPUT="$d" "$PROGS/exact_io" 5000 50 9000 "$T"
+PHASEPROF_EVENTS=all LD_PRELOAD="$LIB" PHASEPROF_OUTPUT="$d" "$PROGS/exact_io" 5000 50 9000 "$T" 100000
 expect exact.events_all_write "$("${ST[@]}" count "$d" CALL fn=write)" 50
 expect exact.events_all_fwrite "$("${ST[@]}" count "$d" CALL fn=fwrite)" 3
+calls=$("${ST[@]}" count "$d" CALL fn=malloc); counted=$("$PP" info "$d" 2>/dev/null | sed -n 's/.*alloc: calls=\([0-9]*\).*/\1/p' | head -1)
+if [ "$calls" -ge 100000 ] && [ "$calls" = "$counted" ]; then pass exact.events_all_malloc
+else fail exact.events_all_malloc "$calls CALL fn=malloc, $counted malloc-family calls counted, want >= 100000 and equal"; fi
 
 # IO_EVENT: threshold 0 makes every timed call an event; the cap (per thread-second) holds and
 # the footer says it bit.
