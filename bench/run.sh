@@ -488,8 +488,8 @@ if [ "$HAVE_VG" = 1 ]; then
     # One stack capture: allocation samples every STACK_SAMPLE_KB with stacks on vs off.
     say "stack capture cost: callgrind churn, a sample every $STACK_SAMPLE_KB KiB, stacks on vs off"
     rm -rf "$W/stk"; mkdir -p "$W/stk"
-    a=$(cg traced "$W/stk.off.cg" PHASEPROF_STACKS=0 "PHASEPROF_ALLOC_SAMPLE_KB=$STACK_SAMPLE_KB" -- "$BIN/churn" "$STACK_PAIRS" 1)
-    b=$(cg traced "$W/stk.on.cg" PHASEPROF_STACKS=1 "PHASEPROF_ALLOC_SAMPLE_KB=$STACK_SAMPLE_KB" -- "$BIN/churn" "$STACK_PAIRS" 1)
+    a=$(cg traced "$W/stk.off.cg" PHASEPROF_STACKS=0 "PHASEPROF_ALLOC_SAMPLE_KB=$STACK_SAMPLE_KB" PHASEPROF_ALLOC_SAMPLES_MAX=1000000 -- "$BIN/churn" "$STACK_PAIRS" 1)
+    b=$(cg traced "$W/stk.on.cg" PHASEPROF_STACKS=1 "PHASEPROF_ALLOC_SAMPLE_KB=$STACK_SAMPLE_KB" PHASEPROF_ALLOC_SAMPLES_MAX=1000000 -- "$BIN/churn" "$STACK_PAIRS" 1)
     ns=$("$PP" info "$W/cgtrace" 2>/dev/null | sed -n 's/.*alloc: calls=.* samples=\([0-9]*\).*/\1/p' | tail -1)
     if ! { [ -n "$ns" ] && [ "$ns" -gt 0 ] 2>/dev/null; }; then
         # No count from `phaseprof info`: expect one sample per STACK_SAMPLE_KB allocated.

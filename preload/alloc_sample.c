@@ -4,11 +4,12 @@
  * probability: summed weights are an unbiased estimate of all allocated bytes, per call site.
  *
  * The trace must grow with time, not with the allocation rate: samples spend tokens from a
- * per-thread bucket (BURST deep, refilled at RATE a second).  A short burst samples at the
- * configured mean; a thread that keeps allocating faster runs the bucket dry, and each time it
- * does its mean doubles, until it samples about RATE times a second; a bucket that fills up again
- * halves the mean back.  Each sample's weight uses the mean its gap was drawn with, so the
- * estimate stays unbiased.
+ * per-thread bucket (RATE / 2 deep, refilled at RATE a second: PHASEPROF_ALLOC_SAMPLES_MAX, 150
+ * by default, about 6 KB per thread-second with the frees of the sampled blocks).  A short burst samples at the configured mean; a thread that
+ * keeps allocating faster runs the bucket dry, and each time it does its mean doubles, until it
+ * samples about RATE times a second; a bucket that fills up again halves the mean back.  Each
+ * sample's weight uses the mean its gap was drawn with, so the estimate stays unbiased (with
+ * fewer samples, a wider spread).
  *
  * The per-call cost is one subtraction.  Sampled pointers go into a lock-free open-addressing set
  * so their frees can be recorded (the live-heap view); a free looks one slot up in it. */
@@ -55,8 +56,8 @@ static uint64_t next_rand(struct pp_thread *t)
     return t->rng = x;
 }
 
-#define RATE 200.0      /* samples per thread-second, sustained */
-#define BURST 2000.0    /* samples a thread may take at once */
+#define RATE ((double)pp_cfg.alloc_samples_max)
+#define BURST (RATE / 2)   /* half a second's worth at once */
 
 static int64_t draw_gap(struct pp_thread *t)
 {
@@ -121,7 +122,7 @@ void pp_alloc_sample_take(struct pp_thread *t, void *ptr, size_t n)
     t->alloc_tokens -= 1;
     if (t->alloc_tokens < 0) {                 /* a flood: sparser from the next gap on */
         t->alloc_mean *= 2;
-        t->alloc_tokens += RATE / 4;
+        t->alloc_tokens += RATE / 16;          /* a few at the new mean */
     } else if (t->alloc_tokens > BURST / 2 && t->alloc_mean > pp_cfg.alloc_sample_bytes) {
         t->alloc_mean /= 2;                    /* quiet again */
     }

@@ -35,12 +35,13 @@ static const struct setting table[] = {
     { "PHASEPROF_SIGNAL",         K_SIGNAL, "PROF", 0, 0, 0, "sampling signal, 0 = none" },
     { "PHASEPROF_STACKS",         K_INT,    "1",    0, 1, 0, "call stacks" },
     { "PHASEPROF_ALLOC_SAMPLE_KB",K_INT,    "512",  1, 1048576, 0, "mean KiB between allocation samples" },
+    { "PHASEPROF_ALLOC_SAMPLES_MAX",K_INT,  "150",  1, 1000000, 0, "allocation samples per thread-second" },
     { "PHASEPROF_STACK_DEPTH",    K_INT,    "64",   1, 128, 0, "max frames" },
     { "PHASEPROF_RUN_ID",         K_HEX,    "",     0, 0, 0, "run id shared by a process tree" },
     { "PHASEPROF_EXCLUDE",        K_STR,    "",     0, 0, 0, "comma list of program names not traced" },
 };
 enum { S_DISABLE, S_OUTPUT, S_INTERVAL, S_EVENTS, S_IOTHR, S_IOMAX, S_BUFKB, S_FLUSH, S_COUNTERS,
-       S_PAPI, S_SIGNAL, S_STACKS, S_ALLOCKB, S_DEPTH, S_RUNID, S_EXCLUDE, S_COUNT };
+       S_PAPI, S_SIGNAL, S_STACKS, S_ALLOCKB, S_ALLOCMAX, S_DEPTH, S_RUNID, S_EXCLUDE, S_COUNT };
 _Static_assert(sizeof table / sizeof table[0] == S_COUNT, "table and enum agree");
 
 static int parse_long(const char *s, long *out)
@@ -189,6 +190,7 @@ int pp_config_load(void)
     load(S_SIGNAL, &v);    pp_cfg.signo = (int)v;
     load(S_STACKS, &v);    pp_cfg.stacks = (int)v;
     load(S_ALLOCKB, &v);   pp_cfg.alloc_sample_bytes = (uint64_t)v * 1024u;
+    load(S_ALLOCMAX, &v);  pp_cfg.alloc_samples_max = (uint32_t)v;
     load(S_DEPTH, &v);     pp_cfg.stack_depth = (uint32_t)v;
     v = 0;
     load(S_RUNID, &v);     pp_cfg.run_id = (uint64_t)v;

@@ -77,6 +77,7 @@ struct pp_config {
     int signo;                  /* PHASEPROF_SIGNAL; 0 = no timer sampling */
     int stacks;                 /* PHASEPROF_STACKS: 1 on, 0 off */
     uint64_t alloc_sample_bytes;/* PHASEPROF_ALLOC_SAMPLE: mean bytes between allocation samples */
+    uint32_t alloc_samples_max; /* PHASEPROF_ALLOC_SAMPLES_MAX: per thread-second, sustained */
     uint32_t stack_depth;       /* PHASEPROF_STACK_DEPTH */
     uint64_t run_id;            /* PHASEPROF_RUN_ID (inherited) or made up at start */
     char settings[16][96];      /* "NAME=value" of every setting in force, for the header */
