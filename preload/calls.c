@@ -7,6 +7,7 @@
  * first.  Calls another thread staged when the process exits are lost (at most a batch each). */
 #include "pp.h"
 
+_Static_assert(PP_FN_COUNT <= 128, "a CALL's fn is written as one byte");
 #define MAX_REC 36   /* kind, length, ts delta, fn, a (<= 10), b (<= 10), dur (<= 10), rounded up */
 
 void pp_calls_flush(struct pp_thread *t)
@@ -17,18 +18,22 @@ void pp_calls_flush(struct pp_thread *t)
     uint64_t now = pp_now();
     uint8_t *p = pp_recs_begin(t, (size_t)n * MAX_REC);
     if (!p) { t->dropped += n; return; }
-    uint64_t ts = now;
+    uint64_t last = t->last_ptr;
     for (unsigned i = 0; i < n; i++) {
         const struct pp_staged_call *c = &t->staged[i];
         uint8_t *rec = p;
-        *p++ = PP_K_CALL;
-        p++;                                               /* body length, below */
-        p = pp_put_ts(t, p, ts);
-        p = pp_put_u(p, c->fn);
-        p = pp_put_ptr(t, p, c->a);
-        p = pp_put_s(p, c->b);
-        p = pp_put_u(p, c->dur ? pp_ticks_ns(c->dur) : 0);
+        p += 2;                                            /* kind, body length: below */
+        if (i) *p++ = 0;                                   /* ts: the batch's, as a zero delta */
+        else p = pp_put_ts(t, p, now);
+        *p++ = (uint8_t)c->fn;                             /* PP_FN_* < 128: one varint byte */
+        p = pp_put_varint(p, pp_zigzag((int64_t)(c->a - last)));
+        last = c->a;
+        p = pp_put_varint(p, pp_zigzag(c->b));
+        if (c->dur) p = pp_put_varint(p, pp_ticks_ns(c->dur));
+        else *p++ = 0;
+        rec[0] = PP_K_CALL;
         rec[1] = (uint8_t)(p - rec - 2);                   /* < 128: one varint byte */
     }
+    t->last_ptr = last;
     pp_recs_end(t, p, n);
 }
