@@ -27,6 +27,7 @@ uint64_t pp_realtime_ns(void)
 int pp_tsc;
 _Atomic uint64_t pp_tsc_mult = 1ull << 32;      /* fixed point: one multiply per conversion */
 _Atomic uint64_t pp_interval_ticks = UINT64_MAX / 2;
+_Atomic uint64_t pp_us_ticks = 1000;             /* ticks per µs */
 uint64_t pp_clock_cost_ns;
 static uint64_t tsc0, mono0;   /* the reference pair, read at start-up */
 static int settled;            /* the rate was measured over a second or more: final */
@@ -49,6 +50,7 @@ static void set_rate(uint64_t dns, uint64_t dticks)
     double r = (double)dns / (double)dticks;
     if (r <= 0 || r >= 1e3) return;            /* nonsense: keep what we have */
     atomic_store_explicit(&pp_tsc_mult, (uint64_t)(r * 4294967296.0), memory_order_relaxed);
+    atomic_store_explicit(&pp_us_ticks, (uint64_t)(1000.0 / r), memory_order_relaxed);
     if (pp_cfg.interval_ns)
         atomic_store_explicit(&pp_interval_ticks, (uint64_t)((double)pp_cfg.interval_ns / r),
                               memory_order_relaxed);

@@ -217,6 +217,7 @@ static inline uint64_t pp_now(void)
 extern int pp_tsc;
 extern _Atomic uint64_t pp_tsc_mult;              /* ns per tick x 2^32 (2^32 without a TSC) */
 extern _Atomic uint64_t pp_interval_ticks;        /* the sampling interval, in ticks */
+extern _Atomic uint64_t pp_us_ticks;              /* ticks per µs */
 static inline uint64_t pp_ticks(void)
 {
 #if defined(__x86_64__)

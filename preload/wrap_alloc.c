@@ -87,11 +87,17 @@ static inline int take_timed(struct pp_thread *t)
     return timed;
 }
 
-/* A timed call took [t0, t1] (duration reads, summed as they are: thread.c makes them ns). */
+/* A timed call took [t0, t1] (duration reads, summed as they are: thread.c makes them ns).
+ * Capped at 50 µs: one timed call stands for 64, so a thread preempted inside one would add 64
+ * timeslices of allocator time that never were; 50 µs still lets a call that waited for a
+ * contended arena or grew the heap count for much of what it took (large blocks come from mmap,
+ * whose pages are zeroed when first touched, not here). */
 static inline void note_timed(struct pp_thread *t, uint64_t t0, uint64_t t1)
 {
     t->alloc_timed++;
-    if ((int64_t)(t1 - t0) > 0) t->alloc_timed_ticks += t1 - t0;
+    int64_t d = (int64_t)(t1 - t0);
+    int64_t cap = 50 * (int64_t)atomic_load_explicit(&pp_us_ticks, memory_order_relaxed);
+    if (d > 0) t->alloc_timed_ticks += (uint64_t)(d < cap ? d : cap);
 }
 
 /* The recorder's own cost of a timed slow path that began at self0 (selfcost.c): measured on 1
