@@ -27,39 +27,25 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 
-#define FD_SLOTS 4096
+#define FD_SLOTS PP_FD_SLOTS
 #define RLX memory_order_relaxed
-
-enum { F_CLS = 0x7, F_OPENED = 0x8, F_USED = 0x10, F_APPEND = 0x20, F_NOSEEK = 0x40 };
-
-struct fd_slot {
-    /* identity and position: kept by flush_all, cleared at close */
-    _Atomic int32_t owner;          /* tid of the only thread that used it; -1 once shared */
-    _Atomic uint32_t flags;         /* F_CLS: class + 1 (0 = not known yet); F_* */
-    _Atomic uint64_t path;          /* interned id, 0 = not known (resolved when needed) */
-    _Atomic int64_t pos;            /* tracked file position, -1 = unknown */
-    _Atomic int64_t read_end, write_end;   /* end offset of the last read/write (sequential test) */
-    _Atomic uint64_t open_ts;
-    _Atomic uintptr_t stdio_mark;   /* FILE write pointer after the last stdio call we counted */
-    /* counters: written out and zeroed by FILE_STATS */
-    _Atomic uint64_t opens, reads, writes, read_bytes, write_bytes, read_ns, write_ns;
-    _Atomic uint64_t meta, meta_ns, syncs, sync_ns, seeks, seq_reads, seq_writes;
-    _Atomic uint64_t max_offset, mmaps, mmap_bytes, errors;
-    _Atomic uint32_t hist_read[PP_HIST], hist_write[PP_HIST];
-};
+#define fd_slot pp_fd_slot
+enum { F_CLS = PP_F_CLS, F_OPENED = PP_F_OPENED, F_USED = PP_F_USED, F_APPEND = PP_F_APPEND,
+       F_NOSEEK = PP_F_NOSEEK, X_SEEK = PP_X_SEEK };
 #define COUNTERS_OFF offsetof(struct fd_slot, opens)
 
-static struct fd_slot *table;       /* NULL if the mmap failed: everything counts as "beyond" */
+struct fd_slot *pp_fdtab;           /* NULL if the mmap failed: everything counts as "beyond" */
+unsigned pp_fdtab_slots;            /* FD_SLOTS once mapped, 0 before or if the mmap failed */
 static atomic_int hiwater;          /* 1 + highest slot ever used: bounds the exit scan */
 /* Class cache for descriptors beyond the table: (fd << 3 | class + 1), direct-mapped. */
 static _Atomic uint32_t beyond_cls[256];
 
 static void table_map(void)
 {
-    if (table) return;
+    if (pp_fdtab) return;
     void *m = (void *)syscall(SYS_mmap, 0, FD_SLOTS * sizeof(struct fd_slot), PROT_READ | PROT_WRITE,
                               MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (m != MAP_FAILED) table = m;
+    if (m != MAP_FAILED) { pp_fdtab = m; pp_fdtab_slots = FD_SLOTS; }
 }
 
 /* Called from pp_resolve_posix_io (the constructor), so the table exists before any hook counts. */
@@ -67,7 +53,7 @@ void pp_fdtab_init(void) { int e = errno; table_map(); errno = e; }
 
 static inline struct fd_slot *slot_of(int fd)
 {
-    return pp_likely((unsigned)fd < FD_SLOTS && table) ? &table[fd] : 0;
+    return pp_likely((unsigned)fd < pp_fdtab_slots) ? &pp_fdtab[fd] : 0;
 }
 
 /* What the descriptor is: one fstat (plus one ioctl for character devices). */
@@ -250,28 +236,23 @@ int64_t slot_account(struct pp_thread *t, struct fd_slot *s, int fn, int op,
     if (pp_unlikely(!(f & F_USED))) atomic_fetch_or_explicit(&s->flags, F_USED, RLX);
     if (pp_unlikely(result < 0)) {
         ADD(priv, s->errors, 1);
-        if (op == PP_OP_READ) ADD(priv, s->read_ns, ns);
-        else if (op == PP_OP_WRITE) ADD(priv, s->write_ns, ns);
-        else if (op == PP_OP_SYNC) ADD(priv, s->sync_ns, ns);
-        else ADD(priv, s->meta_ns, ns);
+        ADD(priv, s->ns[op], ns);
         return -1;
     }
     if (op == PP_OP_WRITE && fn == PP_FN_fflush && result == 0) {   /* a flush: time, no access */
-        ADD(priv, s->write_ns, ns);
+        ADD(priv, s->ns[PP_OP_WRITE], ns);
         return -1;
     }
     if (op == PP_OP_READ || op == PP_OP_WRITE) {
-        int rd = op == PP_OP_READ;
         uint64_t n = (uint64_t)result;
-        unsigned b = pp_hist_bucket(n);
-        if (rd) { ADD(priv, s->reads, 1); ADD(priv, s->read_bytes, n); ADD(priv, s->read_ns, ns); ADD(priv, s->hist_read[b], 1); }
-        else { ADD(priv, s->writes, 1); ADD(priv, s->write_bytes, n); ADD(priv, s->write_ns, ns); ADD(priv, s->hist_write[b], 1); }
+        ADD(priv, s->calls[op], 1); ADD(priv, s->bytes[op], n); ADD(priv, s->ns[op], ns);
+        ADD(priv, s->hist[op][pp_hist_bucket(n)], 1);
         if (f & F_NOSEEK) {                 /* pipes, sockets, ttys: a stream is sequential */
-            ADD(priv, *(rd ? &s->seq_reads : &s->seq_writes), 1);
+            ADD(priv, s->seq[op], 1);
             return -1;
         }
-        if (!rd && (f & F_APPEND) && offset < 0) {   /* O_APPEND: at the end, whatever pos says */
-            ADD(priv, s->seq_writes, 1);
+        if (op == PP_OP_WRITE && (f & F_APPEND) && offset < 0) {   /* O_APPEND: at the end, whatever pos says */
+            ADD(priv, s->seq[op], 1);
             atomic_store_explicit(&s->pos, -1, RLX);
             return -1;
         }
@@ -282,17 +263,15 @@ int64_t slot_account(struct pp_thread *t, struct fd_slot *s, int fn, int op,
         }
         if (at < 0) return -1;              /* position unknown (after fseek SEEK_END…) */
         /* Darshan's definition: sequential = at or after the end of the previous access. */
-        _Atomic int64_t *last = rd ? &s->read_end : &s->write_end;
-        if (at >= atomic_load_explicit(last, RLX)) ADD(priv, *(rd ? &s->seq_reads : &s->seq_writes), 1);
-        atomic_store_explicit(last, at + result, RLX);
-        if ((uint64_t)(at + result) > atomic_load_explicit(&s->max_offset, RLX))
-            max_store(&s->max_offset, (uint64_t)(at + result));
+        int64_t e0 = atomic_load_explicit(&s->end[op], RLX);
+        if (at >= e0) ADD(priv, s->seq[op], 1);
+        else max_store(&s->max_offset, (uint64_t)e0);     /* see slot_max */
+        atomic_store_explicit(&s->end[op], at + result, RLX);
         return at;
     }
-    if (op == PP_OP_SYNC) { ADD(priv, s->syncs, 1); ADD(priv, s->sync_ns, ns); return -1; }
-    if (fn == PP_FN_lseek || fn == PP_FN_fseek) ADD(priv, s->seeks, 1);   /* time is metadata time */
-    else ADD(priv, s->meta, 1);
-    ADD(priv, s->meta_ns, ns);
+    /* metadata and sync; a seek's time is metadata time */
+    ADD(priv, s->calls[op == PP_OP_META && (fn == PP_FN_lseek || fn == PP_FN_fseek) ? X_SEEK : op], 1);
+    ADD(priv, s->ns[op], ns);
     return -1;
 }
 
@@ -329,79 +308,110 @@ void account(struct pp_thread *t, int fn, int fd, struct fd_slot *s, int op, int
     if (t0) pp_tick_at(t, t1);
 }
 
-/* The path most stdio calls take: an untimed transfer of n > 0 bytes on a slot this thread owns,
- * whose class is known, with events=all off.  The same counts as account(), in fewer
- * instructions (one owner test instead of one per counter, no timing or event branches).
- * Returns 0 when the call must take the general path. */
 #define INC(field, v) atomic_store_explicit(&(field), atomic_load_explicit(&(field), RLX) + (v), RLX)
-static inline __attribute__((always_inline))
-int stdio_fast(struct pp_thread *t, struct fd_slot *s, int op, uint64_t n)
+/* Calls faster than this many duration ticks are under the IO_EVENT threshold, so they may take
+ * pp_io_fast (0: none may, as with PHASEPROF_EVENTS=all, which records every call).  Set by the
+ * general path when the tick rate changes: every thread takes that path at least once per
+ * interval (its SAMPLE is written there), right where a refined rate comes in. */
+_Atomic uint64_t pp_io_fast_ticks;
+static _Atomic uint64_t fast_mult;
+
+static void fast_ticks_update(void)
+{
+    uint64_t m = atomic_load_explicit(&pp_tsc_mult, RLX);
+    if (pp_likely(m == atomic_load_explicit(&fast_mult, RLX))) return;
+    uint64_t q = 0;
+    if (!pp_cfg.events_all && m) {
+        /* ns = d * m >> 32 >= threshold needs d >= (threshold << 32) / m */
+        unsigned __int128 x = ((unsigned __int128)pp_cfg.io_threshold_ns << 32) / m;
+        q = x > (unsigned __int128)INT64_MAX ? (uint64_t)INT64_MAX : (uint64_t)x;
+        q -= q / 64;                 /* a margin for a rate refined after this */
+    }
+    atomic_store_explicit(&pp_io_fast_ticks, q, RLX);
+    atomic_store_explicit(&fast_mult, m, RLX);
+}
+
+/* A slot's first call: classified and marked used, as account() would; then the call itself
+ * may be counted by the fast path (sqlite's journal: a file opened, used, closed in every
+ * transaction).  Returns 1 when it was. */
+static inline int first_call(struct pp_thread *t, struct fd_slot *s, int fn, int fd, int op,
+                             int64_t result, uint64_t t0, uint64_t t1, int64_t offset)
 {
     uint32_t f = atomic_load_explicit(&s->flags, RLX);
-    if (pp_unlikely(!(f & F_CLS) || !(f & F_USED) || pp_cfg.events_all ||
-                    atomic_load_explicit(&s->owner, RLX) != t->tid))
-        return 0;
-    int rd = op == PP_OP_READ;
-    if (!(f & (F_NOSEEK | F_APPEND)) || rd) {
-        int64_t at = atomic_load_explicit(&s->pos, RLX);
-        if (f & F_NOSEEK) at = -1;
-        if (at >= 0) {
-            atomic_store_explicit(&s->pos, at + (int64_t)n, RLX);
-            _Atomic int64_t *last = rd ? &s->read_end : &s->write_end;
-            if (at >= atomic_load_explicit(last, RLX)) INC(*(rd ? &s->seq_reads : &s->seq_writes), 1);
-            atomic_store_explicit(last, at + (int64_t)n, RLX);
-            if ((uint64_t)at + n > atomic_load_explicit(&s->max_offset, RLX))
-                atomic_store_explicit(&s->max_offset, (uint64_t)at + n, RLX);
-        } else if (f & F_NOSEEK) {
-            INC(*(rd ? &s->seq_reads : &s->seq_writes), 1);
-        }
-    } else {
-        INC(s->seq_writes, 1);                     /* a stream, or O_APPEND */
-        if (f & F_APPEND) atomic_store_explicit(&s->pos, -1, RLX);
-    }
-    unsigned b = pp_hist_bucket(n);
-    if (rd) { INC(s->reads, 1); INC(s->read_bytes, n); INC(s->hist_read[b], 1); }
-    else { INC(s->writes, 1); INC(s->write_bytes, n); INC(s->hist_write[b], 1); }
-    struct pp_io_cell *c = &t->io[((f & F_CLS) - 1) * PP_OPS + op];
-    c->calls++;
-    c->bytes += n;
-    return 1;
+    if (!(f & F_CLS)) slot_classify(s, fd, -1);
+    if (!(f & F_USED)) atomic_fetch_or_explicit(&s->flags, F_USED, RLX);
+    return pp_io_fast(t, fn, fd, op, result, t0, t1, offset);
 }
-#undef INC
 
-void pp_io_done(struct pp_thread *t, int fn, int fd, int op, int64_t result, uint64_t t0,
+/* 1 I/O call in 64 times its own bookkeeping (selfcost.c): that (capped, as a preemption is not
+ * ours; what it called that counted itself, such as a SAMPLE, is in there too, within the cap)
+ * and the hook's clock pair, averaged per call at the end. */
+void pp_io_self_measure(struct pp_thread *t, uint64_t t1)
+{
+    uint64_t s0 = t->self_ns;
+    pp_self_slow(t, s0, t1);
+    t->io_self_ns += t->self_ns - s0;
+    t->self_ns = s0;
+    t->io_self_n++;
+}
+
+/* Everything pp_io_fast does not take.  It may make system calls (fstat to classify, a SAMPLE's
+ * flush), so it keeps errno for the hooks, which then need not save it on the common path. */
+void pp_io_slow(struct pp_thread *t, int fn, int fd, int op, int64_t result, uint64_t t0,
                 uint64_t t1, int64_t offset)
 {
+    int e = errno;
     struct fd_slot *s = fd >= 0 && result != -EBADF ? slot_of(fd) : 0;
+    fast_ticks_update();
+    if (s && result >= 0 && first_call(t, s, fn, fd, op, result, t0, t1, offset)) {
+        errno = e;
+        return;
+    }
     /* A constant op prunes the other ops' branches from the inlined body. */
     if (op == PP_OP_WRITE) account(t, fn, fd, s, PP_OP_WRITE, result, t0, t1, offset);
     else if (op == PP_OP_READ) account(t, fn, fd, s, PP_OP_READ, result, t0, t1, offset);
     else account(t, fn, fd, s, op, result, t0, t1, offset);
-    if (pp_unlikely(!(++t->io_self_tick & 63))) {
-        /* The recorder's own cost (selfcost.c): this bookkeeping (capped, as a preemption is not
-         * ours; what it called that counted itself, such as a SAMPLE, is in there too, within
-         * the cap) and the hook's clock pair, averaged per call at the end. */
-        uint64_t s0 = t->self_ns;
-        pp_self_slow(t, s0, t1);
-        t->io_self_ns += t->self_ns - s0;
-        t->self_ns = s0;
-        t->io_self_n++;
-    }
+    if (pp_unlikely(!(++t->io_self_tick & 63))) pp_io_self_measure(t, t1);
+    errno = e;
 }
 
-static __attribute__((noinline)) void stdio_slow(struct pp_thread *t, int fn, int fd,
-                                                  struct fd_slot *s, int op, int64_t result,
-                                                  uint64_t t0, uint64_t t1)
+int64_t pp_io_failed(struct pp_thread *t, int fn, int fd, int op, int64_t r, uint64_t t0,
+                     uint64_t t1, int64_t offset)
 {
+    int e = errno;
+    pp_guard = 1;
+    pp_io_slow(t, fn, fd, op, -(int64_t)e, t0, t1, offset);
+    pp_guard = 0;
+    errno = e;
+    return r;
+}
+
+/* Leaves errno as it found it (see pp_io_slow). */
+void pp_io_done(struct pp_thread *t, int fn, int fd, int op, int64_t result, uint64_t t0,
+                uint64_t t1, int64_t offset)
+{
+    pp_io_account(t, fn, fd, op, result, t0, t1, offset);
+}
+
+void pp_stdio_slow(struct pp_thread *t, int fn, int fd, int op, int64_t result, uint64_t t0,
+                   uint64_t t1)
+{
+    int e = errno;
+    struct fd_slot *s = slot_of(fd);
+    fast_ticks_update();
+    if (s && result >= 0 && !(fn == PP_FN_fflush && result == 0) &&
+        first_call(t, s, fn, fd, op, result, t0, t1, -1)) {
+        errno = e;
+        return;
+    }
     if (op == PP_OP_READ) account(t, fn, fd, s, PP_OP_READ, result, t0, t1, -1);
     else account(t, fn, fd, s, PP_OP_WRITE, result, t0, t1, -1);
+    errno = e;
 }
 
 void pp_stdio_read(struct pp_thread *t, int fn, int fd, int64_t result, uint64_t t0, uint64_t t1)
 {
-    struct fd_slot *s = slot_of(fd);
-    if (pp_likely(s && !t0 && result > 0) && stdio_fast(t, s, PP_OP_READ, (uint64_t)result)) return;
-    stdio_slow(t, fn, fd, s, PP_OP_READ, result, t0, t1);
+    pp_stdio_read_account(t, fn, fd, result, t0, t1);
 }
 
 static void done_cls(struct pp_thread *t, int fn, int fd, int cls, int op, int64_t result,
@@ -428,6 +438,7 @@ void pp_io_done_cls(struct pp_thread *t, int fn, int fd, int cls, int op, int64_
 void pp_io_done_path(struct pp_thread *t, int fn, int dirfd, const char *path, int op,
                      int64_t result, uint64_t t0, uint64_t t1)
 {
+    int e = errno;             /* kept: pp_io_path_account's callers do not restore it */
     struct pp_io_cell *c = &t->io[PP_FD_FILE * PP_OPS + op];
     uint64_t ns = pp_ticks_ns(t1 - t0);
     c->calls++;
@@ -436,9 +447,7 @@ void pp_io_done_path(struct pp_thread *t, int fn, int dirfd, const char *path, i
         uint64_t id = 0;
         if (path) {
             char buf[4096];
-            int e = errno;
             size_t n = absolute(dirfd, path, buf, sizeof buf);
-            errno = e;
             id = n ? pp_intern(t, buf, n) : pp_intern(t, path, strlen(path));
         }
         io_event(t, fn, -1, op, PP_FD_FILE, result, id, -1, ns);
@@ -446,9 +455,25 @@ void pp_io_done_path(struct pp_thread *t, int fn, int dirfd, const char *path, i
     if (pp_unlikely(pp_cfg.events_all))
         pp_call_event(t, fn, (uint64_t)(int64_t)-1, result, pp_now() - ns, ns);
     pp_tick_at(t, t1);
+    fast_ticks_update();
+    errno = e;
 }
 
 /* ---------- descriptor life cycle ---------- */
+
+/* The highest offset accessed.  An access moves end[op] up (sequential) or down; max_offset takes
+ * the old end only when it moves down, so the common sequential access need not compare with it,
+ * and the highest offset is the largest of the three.  (After pp_fd_flush_all zeroed the
+ * counters, the ends of accesses before it still count: a failed exec is the only such case.) */
+static uint64_t slot_max(struct fd_slot *s)
+{
+    uint64_t m = atomic_load_explicit(&s->max_offset, RLX);
+    for (int i = 0; i < 2; i++) {
+        uint64_t e = (uint64_t)atomic_load_explicit(&s->end[i], RLX);
+        if (e > m) m = e;
+    }
+    return m;
+}
 
 /* lookup: the descriptor still refers to the slot's file, so /proc/self/fd may name it. */
 static void emit_stats(struct pp_thread *t, struct fd_slot *s, int fd, uint64_t now, int lookup)
@@ -463,13 +488,15 @@ static void emit_stats(struct pp_thread *t, struct fd_slot *s, int fd, uint64_t 
     p = pp_put_s(p, fd);
     p = pp_put_u(p, atomic_load_explicit(&s->open_ts, RLX));
 #define U(x) p = pp_put_u(p, atomic_load_explicit(&s->x, RLX))
-    U(opens); U(reads); U(writes); U(read_bytes); U(write_bytes); U(read_ns); U(write_ns);
-    U(meta); U(meta_ns); U(syncs); U(sync_ns); U(seeks); U(seq_reads); U(seq_writes);
+    U(opens); U(calls[0]); U(calls[1]); U(bytes[0]); U(bytes[1]); U(ns[0]); U(ns[1]);
+    U(calls[PP_OP_META]); U(ns[PP_OP_META]); U(calls[PP_OP_SYNC]); U(ns[PP_OP_SYNC]);
+    U(calls[X_SEEK]); U(seq[0]); U(seq[1]);
     p = pp_put_u(p, PP_HIST);
-    for (int i = 0; i < PP_HIST; i++) p = pp_put_u(p, atomic_load_explicit(&s->hist_read[i], RLX));
+    for (int i = 0; i < PP_HIST; i++) p = pp_put_u(p, atomic_load_explicit(&s->hist[0][i], RLX));
     p = pp_put_u(p, PP_HIST);
-    for (int i = 0; i < PP_HIST; i++) p = pp_put_u(p, atomic_load_explicit(&s->hist_write[i], RLX));
-    U(max_offset); U(mmaps); U(mmap_bytes); U(errors);
+    for (int i = 0; i < PP_HIST; i++) p = pp_put_u(p, atomic_load_explicit(&s->hist[1][i], RLX));
+    p = pp_put_u(p, slot_max(s));
+    U(mmaps); U(mmap_bytes); U(errors);
 #undef U
     pp_rec_end(t, p);
 }
@@ -492,27 +519,41 @@ struct reopen {
 static struct reopen reopen_tab[REOPEN_SLOTS];
 static atomic_flag reopen_lock = ATOMIC_FLAG_INIT;
 
+/* Adds s's counters to d's (the lock is held; s is a slot being closed).  As plain words: the
+ * counters are 64-bit words from opens to errors, then the 32-bit histograms. */
 static void slot_merge(struct fd_slot *d, struct fd_slot *s)
 {
-#define M(x) atomic_store_explicit(&d->x, atomic_load_explicit(&d->x, RLX) + atomic_load_explicit(&s->x, RLX), RLX)
-    M(opens); M(reads); M(writes); M(read_bytes); M(write_bytes); M(read_ns); M(write_ns);
-    M(meta); M(meta_ns); M(syncs); M(sync_ns); M(seeks); M(seq_reads); M(seq_writes);
-    M(mmaps); M(mmap_bytes); M(errors);
-    for (int i = 0; i < PP_HIST; i++) { M(hist_read[i]); M(hist_write[i]); }
-#undef M
-    max_store(&d->max_offset, atomic_load_explicit(&s->max_offset, RLX));
+    uint64_t m = slot_max(s), dm = atomic_load_explicit(&d->max_offset, RLX);
+    uint64_t *dw = (uint64_t *)&d->opens;
+    const uint64_t *sw = (const uint64_t *)&s->opens;
+    for (size_t i = 0; i < (offsetof(struct fd_slot, hist) - COUNTERS_OFF) / 8; i++) dw[i] += sw[i];
+    uint32_t *dh = (uint32_t *)d->hist;
+    const uint32_t *sh = (const uint32_t *)s->hist;
+    for (size_t i = 0; i < 2 * PP_HIST; i++) dh[i] += sh[i];
+    atomic_store_explicit(&d->max_offset, m > dm ? m : dm, RLX);
 }
+_Static_assert(offsetof(struct fd_slot, hist) == offsetof(struct fd_slot, errors) + 8 &&
+               (offsetof(struct fd_slot, hist) - COUNTERS_OFF) % 8 == 0,
+               "slot_merge: the counters are 64-bit words up to the histograms");
 
 /* Pending records at least a second old (all of them with force), written by t.  Lock held. */
+static uint64_t reopen_next_ns;     /* no pending record is due before this (lock held) */
 static void reopen_flush(struct pp_thread *t, uint64_t now, int force)
 {
+    if (!force && now < reopen_next_ns) return;      /* every close calls: skip the scan */
+    uint64_t next = UINT64_MAX;
     for (int i = 0; i < REOPEN_SLOTS; i++) {
         struct reopen *r = &reopen_tab[i];
-        if (!r->path || !r->pending || (!force && now - r->last_emit_ns < REOPEN_NS)) continue;
+        if (!r->path || !r->pending) continue;
+        if (!force && now - r->last_emit_ns < REOPEN_NS) {
+            if (r->last_emit_ns + REOPEN_NS < next) next = r->last_emit_ns + REOPEN_NS;
+            continue;
+        }
         emit_stats(t, &r->stats, r->fd, r->last_close_ns, 0);
         r->pending = 0;
         r->last_emit_ns = now;
     }
+    reopen_next_ns = next;
 }
 
 /* The FILE_STATS of a descriptor being closed: written now, or summed into a pending record. */
@@ -535,6 +576,7 @@ static void close_stats(struct pp_thread *t, struct fd_slot *s, int fd, uint64_t
         if (!r->pending) {
             memcpy((void *)&r->stats, (const void *)s, sizeof *s);
             r->pending = 1;
+            if (r->last_emit_ns + REOPEN_NS < reopen_next_ns) reopen_next_ns = r->last_emit_ns + REOPEN_NS;
         } else {
             slot_merge(&r->stats, s);
         }
@@ -586,7 +628,10 @@ void pp_fd_open_ex(struct pp_thread *t, int fd, int dirfd, const char *path, int
     struct fd_slot *s = slot_fresh(t, fd, now);
     if (s) {
         uint64_t id = 0;
-        if (path && *path) {
+        if (path && path[0] == '/') {          /* absolute already: no copy (as absolute()) */
+            size_t n = strlen(path);
+            id = pp_intern(t, path, n < 4095 ? n : 4095);
+        } else if (path && *path) {
             char buf[4096];
             int e = errno;
             size_t n = absolute(dirfd, path, buf, sizeof buf);
@@ -597,7 +642,7 @@ void pp_fd_open_ex(struct pp_thread *t, int fd, int dirfd, const char *path, int
         atomic_store_explicit(&s->pos, 0, RLX);
         atomic_store_explicit(&s->open_ts, now, RLX);
         atomic_store_explicit(&s->opens, 1, RLX);
-        atomic_store_explicit(&s->meta_ns, ns, RLX);   /* Darshan: open time is metadata time */
+        atomic_store_explicit(&s->ns[PP_OP_META], ns, RLX);   /* Darshan: open time is metadata time */
         uint32_t f = F_OPENED | ((oflags & O_APPEND) ? F_APPEND : 0);
         if (cls >= 0) f |= (uint32_t)(cls + 1) | (cls != PP_FD_FILE ? F_NOSEEK : 0);
         atomic_store_explicit(&s->flags, f, RLX);
@@ -675,7 +720,7 @@ void pp_fd_seeked(int fd, int64_t pos)
  * failed exec followed by exit does not count anything twice. */
 void pp_fd_flush_all(struct pp_thread *t)
 {
-    if (!table) return;
+    if (!pp_fdtab) return;
     int saved = errno;
     pp_stdio_exit_account(t);
     uint64_t now = pp_now();
@@ -687,7 +732,7 @@ void pp_fd_flush_all(struct pp_thread *t)
 no_reopen:
     int h = atomic_load(&hiwater);
     for (int fd = 0; fd < h && fd < FD_SLOTS; fd++) {
-        struct fd_slot *s = &table[fd];
+        struct fd_slot *s = &pp_fdtab[fd];
         if (!slot_seen(s)) continue;
         emit_stats(t, s, fd, now, 1);
         memset((uint8_t *)s + COUNTERS_OFF, 0, sizeof *s - COUNTERS_OFF);
@@ -699,10 +744,11 @@ no_reopen:
 /* fork child: the parent's counters and string ids mean nothing here; drop the pages. */
 void pp_fd_reset_after_fork(void)
 {
-    if (table) syscall(SYS_madvise, table, FD_SLOTS * sizeof(struct fd_slot), MADV_DONTNEED);
+    if (pp_fdtab) syscall(SYS_madvise, pp_fdtab, FD_SLOTS * sizeof(struct fd_slot), MADV_DONTNEED);
     atomic_store(&hiwater, 0);
     for (int i = 0; i < 256; i++) atomic_store_explicit(&beyond_cls[i], 0, RLX);
     memset(reopen_tab, 0, sizeof reopen_tab);     /* the parent's files, written by the parent */
+    reopen_next_ns = 0;
     atomic_flag_clear(&reopen_lock);
 }
 
@@ -724,15 +770,5 @@ void pp_fd_mmapped(int fd, uint64_t len)
 void pp_stdio_write(struct pp_thread *t, int fn, int fd, int64_t result, uintptr_t base,
                     uintptr_t before, uintptr_t after, uint64_t t0, uint64_t t1)
 {
-    struct fd_slot *s = slot_of(fd);
-    if (s) {
-        if (before > base && result >= 0) {
-            uintptr_t m = atomic_load_explicit(&s->stdio_mark, RLX);
-            result += (int64_t)(before - ((m >= base && m <= before) ? m : base));
-        }
-        atomic_store_explicit(&s->stdio_mark, after, RLX);
-    }
-    if (fn == PP_FN_fflush && result == 0 && !t0) return;   /* nothing happened worth a count */
-    if (pp_likely(s && !t0 && result > 0) && stdio_fast(t, s, PP_OP_WRITE, (uint64_t)result)) return;
-    stdio_slow(t, fn, fd, s, PP_OP_WRITE, result, t0, t1);
+    pp_stdio_write_account(t, fn, fd, result, base, before, after, t0, t1);
 }

@@ -118,23 +118,39 @@ void pp_resolve_meta(void)
 
 #define DONE() do { pp_guard = 0; errno = e; return r; } while (0)
 
-/* Path-based: dirfd/path name the file; EFAULT means the path cannot be read, so it is not. */
+/* Path-based: dirfd/path name the file; EFAULT means the path cannot be read, so it is not.
+ * The accounting keeps errno, so errno is read only when the call failed, and the guard is taken
+ * only around the accounting. */
 #define PATH_CALL(FN, DIRFD, PATH, CALL) do {                                 \
-        struct pp_thread *t = pp_enter();                                     \
+        struct pp_thread *t = pp_io_enter();                                  \
         if (!t) return CALL;                                                  \
-        TIMED(CALL);                                                          \
-        pp_io_done_path(t, PP_FN_##FN, DIRFD, e == EFAULT ? 0 : (PATH), PP_OP_META, \
-                        r < 0 ? -(int64_t)e : 0, t0, t1);                     \
-        DONE();                                                               \
+        PP_TIMED_CALL(t0, t1, __typeof__(CALL), r, CALL);                     \
+        if (pp_unlikely(r < 0)) {                                             \
+            int e = errno;                                                    \
+            pp_guard = 1;                                                     \
+            pp_io_done_path(t, PP_FN_##FN, DIRFD, e == EFAULT ? 0 : (PATH), PP_OP_META, \
+                            -(int64_t)e, t0, t1);                             \
+            pp_guard = 0;                                                     \
+            errno = e;                                                        \
+            return r;                                                         \
+        }                                                                     \
+        pp_guard = 1;                                                         \
+        pp_io_path_account(t, PP_FN_##FN, DIRFD, PATH, t0, t1);               \
+        pp_guard = 0;                                                         \
+        return r;                                                             \
     } while (0)
 
-/* Descriptor-based: counted in the descriptor's FILE_STATS (meta). */
+/* Descriptor-based: counted in the descriptor's FILE_STATS (meta); errno as in PATH_CALL. */
 #define FD_CALL(FN, FD, CALL) do {                                            \
-        struct pp_thread *t = pp_enter();                                     \
+        struct pp_thread *t = pp_io_enter();                                  \
         if (!t) return CALL;                                                  \
-        TIMED(CALL);                                                          \
-        pp_io_done(t, PP_FN_##FN, FD, PP_OP_META, r < 0 ? -(int64_t)e : 0, t0, t1, -1); \
-        DONE();                                                               \
+        PP_TIMED_CALL(t0, t1, __typeof__(CALL), r, CALL);                     \
+        if (pp_unlikely(r < 0))                                               \
+            return (__typeof__(CALL))pp_io_failed(t, PP_FN_##FN, FD, PP_OP_META, r, t0, t1, -1); \
+        pp_guard = 1;                                                         \
+        pp_io_account(t, PP_FN_##FN, FD, PP_OP_META, 0, t0, t1, -1);          \
+        pp_guard = 0;                                                         \
+        return r;                                                             \
     } while (0)
 
 /* *at with AT_EMPTY_PATH and "" (or NULL, which statx accepts on recent kernels although the

@@ -107,13 +107,19 @@ void pp_resolve_posix_io(void)
 
 #define DONE(E) do { pp_guard = 0; errno = E; } while (0)
 
-/* A data or metadata call on one descriptor. */
-#define IO_CALL(FN, FD, OP, OFF, CALL) do {                                   \
-        struct pp_thread *t = pp_enter();                                     \
-        if (!t) return CALL;                                                  \
-        TIMED(t0, r, CALL, e, t1);                                            \
-        pp_io_done(t, PP_FN_##FN, FD, OP, r < 0 ? -(int64_t)e : (int64_t)r, t0, t1, OFF); \
-        DONE(e);                                                              \
+/* A data or metadata call on one descriptor, REAL(...) being CALL.  pp_io_account keeps errno,
+ * so errno is read only when the call failed (pp_io_failed, out of line: the common path then
+ * keeps no stack frame for it); the guard is taken only around the accounting.
+ * REAL is resolved on the pass-through path alone: tracing is on only once init resolved it. */
+#define IO_CALL(REAL, FN, FD, OP, OFF, CALL) do {                             \
+        struct pp_thread *t = pp_io_enter();                                  \
+        if (!t) { PP_REAL(REAL); return CALL; }                               \
+        PP_TIMED_CALL(t0, t1, __typeof__(CALL), r, CALL);                     \
+        if (pp_unlikely(r < 0))                                               \
+            return (__typeof__(CALL))pp_io_failed(t, PP_FN_##FN, FD, OP, r, t0, t1, OFF); \
+        pp_guard = 1;                                                         \
+        pp_io_account(t, PP_FN_##FN, FD, OP, (int64_t)r, t0, t1, OFF);        \
+        pp_guard = 0;                                                         \
         return r;                                                             \
     } while (0)
 
@@ -282,26 +288,26 @@ PP_EXPORT void closefrom(int low)
 
 /* ---------- data ---------- */
 
-PP_EXPORT ssize_t read(int fd, void *b, size_t n) { PP_REAL(read); IO_CALL(read, fd, PP_OP_READ, -1, real_read(fd, b, n)); }
-PP_EXPORT ssize_t write(int fd, const void *b, size_t n) { PP_REAL(write); IO_CALL(write, fd, PP_OP_WRITE, -1, real_write(fd, b, n)); }
-PP_EXPORT ssize_t __read_chk(int fd, void *b, size_t n, size_t bl) { PP_REAL(__read_chk); IO_CALL(read, fd, PP_OP_READ, -1, real___read_chk(fd, b, n, bl)); }
-PP_EXPORT ssize_t pread(int fd, void *b, size_t n, off_t o) { PP_REAL(pread); IO_CALL(pread, fd, PP_OP_READ, o, real_pread(fd, b, n, o)); }
-PP_EXPORT ssize_t pread64(int fd, void *b, size_t n, off64_t o) { PP_REAL(pread64); IO_CALL(pread, fd, PP_OP_READ, o, real_pread64(fd, b, n, o)); }
-PP_EXPORT ssize_t __pread_chk(int fd, void *b, size_t n, off_t o, size_t bl) { PP_REAL(__pread_chk); IO_CALL(pread, fd, PP_OP_READ, o, real___pread_chk(fd, b, n, o, bl)); }
-PP_EXPORT ssize_t __pread64_chk(int fd, void *b, size_t n, off64_t o, size_t bl) { PP_REAL(__pread64_chk); IO_CALL(pread, fd, PP_OP_READ, o, real___pread64_chk(fd, b, n, o, bl)); }
-PP_EXPORT ssize_t pwrite(int fd, const void *b, size_t n, off_t o) { PP_REAL(pwrite); IO_CALL(pwrite, fd, PP_OP_WRITE, o, real_pwrite(fd, b, n, o)); }
-PP_EXPORT ssize_t pwrite64(int fd, const void *b, size_t n, off64_t o) { PP_REAL(pwrite64); IO_CALL(pwrite, fd, PP_OP_WRITE, o, real_pwrite64(fd, b, n, o)); }
-PP_EXPORT ssize_t readv(int fd, const struct iovec *v, int c) { PP_REAL(readv); IO_CALL(readv, fd, PP_OP_READ, -1, real_readv(fd, v, c)); }
-PP_EXPORT ssize_t writev(int fd, const struct iovec *v, int c) { PP_REAL(writev); IO_CALL(writev, fd, PP_OP_WRITE, -1, real_writev(fd, v, c)); }
-PP_EXPORT ssize_t preadv(int fd, const struct iovec *v, int c, off_t o) { PP_REAL(preadv); IO_CALL(preadv, fd, PP_OP_READ, o, real_preadv(fd, v, c, o)); }
-PP_EXPORT ssize_t preadv64(int fd, const struct iovec *v, int c, off64_t o) { PP_REAL(preadv64); IO_CALL(preadv, fd, PP_OP_READ, o, real_preadv64(fd, v, c, o)); }
-PP_EXPORT ssize_t pwritev(int fd, const struct iovec *v, int c, off_t o) { PP_REAL(pwritev); IO_CALL(pwritev, fd, PP_OP_WRITE, o, real_pwritev(fd, v, c, o)); }
-PP_EXPORT ssize_t pwritev64(int fd, const struct iovec *v, int c, off64_t o) { PP_REAL(pwritev64); IO_CALL(pwritev, fd, PP_OP_WRITE, o, real_pwritev64(fd, v, c, o)); }
+PP_EXPORT ssize_t read(int fd, void *b, size_t n) { IO_CALL(read, read, fd, PP_OP_READ, -1, real_read(fd, b, n)); }
+PP_EXPORT ssize_t write(int fd, const void *b, size_t n) { IO_CALL(write, write, fd, PP_OP_WRITE, -1, real_write(fd, b, n)); }
+PP_EXPORT ssize_t __read_chk(int fd, void *b, size_t n, size_t bl) { IO_CALL(__read_chk, read, fd, PP_OP_READ, -1, real___read_chk(fd, b, n, bl)); }
+PP_EXPORT ssize_t pread(int fd, void *b, size_t n, off_t o) { IO_CALL(pread, pread, fd, PP_OP_READ, o, real_pread(fd, b, n, o)); }
+PP_EXPORT ssize_t pread64(int fd, void *b, size_t n, off64_t o) { IO_CALL(pread64, pread, fd, PP_OP_READ, o, real_pread64(fd, b, n, o)); }
+PP_EXPORT ssize_t __pread_chk(int fd, void *b, size_t n, off_t o, size_t bl) { IO_CALL(__pread_chk, pread, fd, PP_OP_READ, o, real___pread_chk(fd, b, n, o, bl)); }
+PP_EXPORT ssize_t __pread64_chk(int fd, void *b, size_t n, off64_t o, size_t bl) { IO_CALL(__pread64_chk, pread, fd, PP_OP_READ, o, real___pread64_chk(fd, b, n, o, bl)); }
+PP_EXPORT ssize_t pwrite(int fd, const void *b, size_t n, off_t o) { IO_CALL(pwrite, pwrite, fd, PP_OP_WRITE, o, real_pwrite(fd, b, n, o)); }
+PP_EXPORT ssize_t pwrite64(int fd, const void *b, size_t n, off64_t o) { IO_CALL(pwrite64, pwrite, fd, PP_OP_WRITE, o, real_pwrite64(fd, b, n, o)); }
+PP_EXPORT ssize_t readv(int fd, const struct iovec *v, int c) { IO_CALL(readv, readv, fd, PP_OP_READ, -1, real_readv(fd, v, c)); }
+PP_EXPORT ssize_t writev(int fd, const struct iovec *v, int c) { IO_CALL(writev, writev, fd, PP_OP_WRITE, -1, real_writev(fd, v, c)); }
+PP_EXPORT ssize_t preadv(int fd, const struct iovec *v, int c, off_t o) { IO_CALL(preadv, preadv, fd, PP_OP_READ, o, real_preadv(fd, v, c, o)); }
+PP_EXPORT ssize_t preadv64(int fd, const struct iovec *v, int c, off64_t o) { IO_CALL(preadv64, preadv, fd, PP_OP_READ, o, real_preadv64(fd, v, c, o)); }
+PP_EXPORT ssize_t pwritev(int fd, const struct iovec *v, int c, off_t o) { IO_CALL(pwritev, pwritev, fd, PP_OP_WRITE, o, real_pwritev(fd, v, c, o)); }
+PP_EXPORT ssize_t pwritev64(int fd, const struct iovec *v, int c, off64_t o) { IO_CALL(pwritev64, pwritev, fd, PP_OP_WRITE, o, real_pwritev64(fd, v, c, o)); }
 /* The v2 forms take offset -1 to mean "the current position", which is our convention too. */
-PP_EXPORT ssize_t preadv2(int fd, const struct iovec *v, int c, off_t o, int f) { PP_REAL(preadv2); IO_CALL(preadv, fd, PP_OP_READ, o, real_preadv2(fd, v, c, o, f)); }
-PP_EXPORT ssize_t preadv64v2(int fd, const struct iovec *v, int c, off64_t o, int f) { PP_REAL(preadv64v2); IO_CALL(preadv, fd, PP_OP_READ, o, real_preadv64v2(fd, v, c, o, f)); }
-PP_EXPORT ssize_t pwritev2(int fd, const struct iovec *v, int c, off_t o, int f) { PP_REAL(pwritev2); IO_CALL(pwritev, fd, PP_OP_WRITE, o, real_pwritev2(fd, v, c, o, f)); }
-PP_EXPORT ssize_t pwritev64v2(int fd, const struct iovec *v, int c, off64_t o, int f) { PP_REAL(pwritev64v2); IO_CALL(pwritev, fd, PP_OP_WRITE, o, real_pwritev64v2(fd, v, c, o, f)); }
+PP_EXPORT ssize_t preadv2(int fd, const struct iovec *v, int c, off_t o, int f) { IO_CALL(preadv2, preadv, fd, PP_OP_READ, o, real_preadv2(fd, v, c, o, f)); }
+PP_EXPORT ssize_t preadv64v2(int fd, const struct iovec *v, int c, off64_t o, int f) { IO_CALL(preadv64v2, preadv, fd, PP_OP_READ, o, real_preadv64v2(fd, v, c, o, f)); }
+PP_EXPORT ssize_t pwritev2(int fd, const struct iovec *v, int c, off_t o, int f) { IO_CALL(pwritev2, pwritev, fd, PP_OP_WRITE, o, real_pwritev2(fd, v, c, o, f)); }
+PP_EXPORT ssize_t pwritev64v2(int fd, const struct iovec *v, int c, off64_t o, int f) { IO_CALL(pwritev64v2, pwritev, fd, PP_OP_WRITE, o, real_pwritev64v2(fd, v, c, o, f)); }
 
 /* ---------- position, sync, size ---------- */
 
@@ -317,11 +323,11 @@ PP_EXPORT ssize_t pwritev64v2(int fd, const struct iovec *v, int c, off64_t o, i
 
 PP_EXPORT off_t lseek(int fd, off_t o, int wh) { PP_REAL(lseek); SEEK_CALL(real_lseek(fd, o, wh)); }
 PP_EXPORT off64_t lseek64(int fd, off64_t o, int wh) { PP_REAL(lseek64); SEEK_CALL(real_lseek64(fd, o, wh)); }
-PP_EXPORT int fsync(int fd) { PP_REAL(fsync); IO_CALL(fsync, fd, PP_OP_SYNC, -1, real_fsync(fd)); }
-PP_EXPORT int fdatasync(int fd) { PP_REAL(fdatasync); IO_CALL(fdatasync, fd, PP_OP_SYNC, -1, real_fdatasync(fd)); }
-PP_EXPORT int sync_file_range(int fd, off64_t o, off64_t n, unsigned f) { PP_REAL(sync_file_range); IO_CALL(sync_file_range, fd, PP_OP_SYNC, -1, real_sync_file_range(fd, o, n, f)); }
-PP_EXPORT int ftruncate(int fd, off_t n) { PP_REAL(ftruncate); IO_CALL(ftruncate, fd, PP_OP_META, -1, real_ftruncate(fd, n)); }
-PP_EXPORT int ftruncate64(int fd, off64_t n) { PP_REAL(ftruncate64); IO_CALL(ftruncate, fd, PP_OP_META, -1, real_ftruncate64(fd, n)); }
+PP_EXPORT int fsync(int fd) { IO_CALL(fsync, fsync, fd, PP_OP_SYNC, -1, real_fsync(fd)); }
+PP_EXPORT int fdatasync(int fd) { IO_CALL(fdatasync, fdatasync, fd, PP_OP_SYNC, -1, real_fdatasync(fd)); }
+PP_EXPORT int sync_file_range(int fd, off64_t o, off64_t n, unsigned f) { IO_CALL(sync_file_range, sync_file_range, fd, PP_OP_SYNC, -1, real_sync_file_range(fd, o, n, f)); }
+PP_EXPORT int ftruncate(int fd, off_t n) { IO_CALL(ftruncate, ftruncate, fd, PP_OP_META, -1, real_ftruncate(fd, n)); }
+PP_EXPORT int ftruncate64(int fd, off64_t n) { IO_CALL(ftruncate64, ftruncate, fd, PP_OP_META, -1, real_ftruncate64(fd, n)); }
 
 /* ---------- dup family ---------- */
 
@@ -356,21 +362,45 @@ PP_EXPORT int dup3(int fd, int nfd, int fl)
 }
 
 /* fcntl is variadic: the third argument is an int, a pointer or absent.  Like glibc itself we
- * fetch it as a pointer-sized value and pass it on; the callee reads only what cmd defines. */
-#define FCNTL_BODY(REAL) do {                                                 \
-        va_list ap; va_start(ap, cmd); void *arg = va_arg(ap, void *); va_end(ap); \
-        PP_REAL(REAL);                                                        \
-        struct pp_thread *t = pp_enter();                                     \
-        if (!t) return real_##REAL(fd, cmd, arg);                             \
-        TIMED(t0, r, real_##REAL(fd, cmd, arg), e, t1);                       \
-        if ((cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC) && r >= 0) pp_fd_dup(t, fd, r, PP_FN_fcntl, t0, t1); \
-        else pp_io_done(t, PP_FN_fcntl, fd, PP_OP_META, r < 0 ? -e : 0, t0, t1, -1); \
-        DONE(e);                                                              \
+ * pass on a pointer-sized value; the callee reads only what cmd defines.  On x86-64 and AArch64
+ * (Linux) a variadic function finds its third integer argument where a plain one does, so there
+ * the hooks take it as a plain argument (symbol names by asm labels, as for scanf in
+ * wrap_stdio.c), which saves va_start's register spills: sqlite locks with fcntl. */
+#define FCNTL_BODY(REAL, ARG) do {                                            \
+        struct pp_thread *t = pp_io_enter();                                  \
+        if (!t) { PP_REAL(REAL); return real_##REAL(fd, cmd, ARG); }          \
+        PP_TIMED_CALL(t0, t1, int, r, real_##REAL(fd, cmd, ARG));             \
+        if (pp_unlikely(r < 0))                                               \
+            return (int)pp_io_failed(t, PP_FN_fcntl, fd, PP_OP_META, r, t0, t1, -1); \
+        pp_guard = 1;                                                         \
+        if (pp_unlikely(cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC)) {          \
+            int e = errno;                                                    \
+            pp_fd_dup(t, fd, r, PP_FN_fcntl, t0, t1);                         \
+            errno = e;                                                        \
+        } else {                                                              \
+            pp_io_account(t, PP_FN_fcntl, fd, PP_OP_META, 0, t0, t1, -1);     \
+        }                                                                     \
+        pp_guard = 0;                                                         \
         return r;                                                             \
     } while (0)
 
-PP_EXPORT int fcntl(int fd, int cmd, ...) { FCNTL_BODY(fcntl); }
-PP_EXPORT int fcntl64(int fd, int cmd, ...) { FCNTL_BODY(fcntl64); }
+#if defined(__x86_64__) || defined(__aarch64__)
+PP_EXPORT int pp_fcntl(int fd, int cmd, void *arg) __asm__("fcntl");
+PP_EXPORT int pp_fcntl64(int fd, int cmd, void *arg) __asm__("fcntl64");
+PP_EXPORT int pp_fcntl(int fd, int cmd, void *arg) { FCNTL_BODY(fcntl, arg); }
+PP_EXPORT int pp_fcntl64(int fd, int cmd, void *arg) { FCNTL_BODY(fcntl64, arg); }
+#else
+PP_EXPORT int fcntl(int fd, int cmd, ...)
+{
+    va_list ap; va_start(ap, cmd); void *arg = va_arg(ap, void *); va_end(ap);
+    FCNTL_BODY(fcntl, arg);
+}
+PP_EXPORT int fcntl64(int fd, int cmd, ...)
+{
+    va_list ap; va_start(ap, cmd); void *arg = va_arg(ap, void *); va_end(ap);
+    FCNTL_BODY(fcntl64, arg);
+}
+#endif
 
 /* ---------- transfers between two descriptors ---------- */
 /* The call is timed once, on the writing side; the reading side gets the bytes, untimed. */

@@ -147,15 +147,14 @@ static inline int64_t rd_result(FILE *fp, int64_t bytes, int e)
  * may allocate a buffer, or block on a pipe while a signal handler does I/O), account, leave.
  * ACCOUNT runs guarded with r (result), e (errno), t0/t1 (0 when not timed) in scope. */
 #define STDIO_CALL(FP, FAST, TYPE, CALL, ACCOUNT) do {                          \
-        struct pp_thread *t = pp_enter();                                       \
+        struct pp_thread *t = pp_io_enter();                                    \
         if (!t) return CALL;                                                    \
         FILE *fp_ = (FP);                                                       \
-        if (pp_unlikely(!fp_ || fp_->_fileno < 0)) { pp_leave(t); return CALL; } \
+        if (pp_unlikely(!fp_ || fp_->_fileno < 0)) return CALL;                 \
         int fd = fp_->_fileno;                                                  \
         uintptr_t wb = (uintptr_t)fp_->_IO_write_base, wp = (uintptr_t)fp_->_IO_write_ptr; \
         (void)wb; (void)wp;                                                     \
         TYPE r;                                                                 \
-        pp_leave(t);                                                            \
         if (pp_likely(FAST)) {                                                  \
             /* served from the buffer: no clock, and errno is read only if the  \
              * call failed (nothing below touches it on this path) */           \
@@ -180,9 +179,9 @@ static inline int64_t rd_result(FILE *fp, int64_t bytes, int e)
     } while (0)
 
 #define W_ACCOUNT(FN, BYTES) \
-    pp_stdio_write(t, PP_FN_##FN, fd, (BYTES), wb, wp, (uintptr_t)fp_->_IO_write_ptr, t0, t1)
+    pp_stdio_write_account(t, PP_FN_##FN, fd, (BYTES), wb, wp, (uintptr_t)fp_->_IO_write_ptr, t0, t1)
 #define R_ACCOUNT(FN, BYTES) \
-    pp_stdio_read(t, PP_FN_##FN, fd, rd_result(fp_, (BYTES), e), t0, t1)
+    pp_stdio_read_account(t, PP_FN_##FN, fd, rd_result(fp_, (BYTES), e), t0, t1)
 
 /* ---------- writes ---------- */
 
