@@ -5,10 +5,26 @@
  * that finds it taken skips rather than waits.  No malloc, no lock, no stdio.  errno is preserved
  * because flushing makes system calls inside the program's calls. */
 #include "pp.h"
+#include "internal.h"
 #include <string.h>
 
 #define HDR ((uint32_t)sizeof(struct pp_chunk_header))
 static atomic_uint_fast64_t chunk_seq;
+
+#if defined(__x86_64__) && __has_include(<sys/platform/x86.h>)
+#include <sys/platform/x86.h>
+/* pp_crc32c_fast asks CPUID, which in a VM traps to the hypervisor (~11 µs a time here, two per
+ * check: a sixth of what the preload added to an empty program).  The dynamic linker ran CPUID
+ * for every process already; glibc (2.33+) hands out its answer for free. */
+static uint32_t chunk_crc(uint32_t crc, const void *data, size_t n)
+{
+    static int hw = -1;
+    if (pp_unlikely(hw < 0)) hw = CPU_FEATURE_ACTIVE(SSE4_2) ? 1 : 0;
+    return hw ? pp_crc32c_hw(crc, data, n) : pp_crc32c_update(crc, data, n);
+}
+#else
+#define chunk_crc pp_crc32c_fast
+#endif
 
 static void chunk_reset(struct pp_thread *t, uint64_t now)
 {
@@ -29,7 +45,7 @@ static void flush_locked(struct pp_thread *t)
     h->tid = (uint32_t)t->tid;
     h->seq = atomic_fetch_add(&chunk_seq, 1);
     h->base_ns = t->base_ns;
-    h->crc = pp_crc32c_fast(pp_crc32c_fast(0, (const uint8_t *)h + 12, HDR - 12), t->buf + HDR, t->len);
+    h->crc = chunk_crc(chunk_crc(0, (const uint8_t *)h + 12, HDR - 12), t->buf + HDR, t->len);
     pp_output_write(t->buf, HDR + t->len);
     uint64_t t1 = pp_now();
     /* The recorder's own cost (selfcost.c).  Capped: a write that takes longer waited for the
@@ -103,7 +119,9 @@ void pp_flush_if_old(struct pp_thread *t, uint64_t now)
 int pp_flush_final(struct pp_thread *t)
 {
     if (atomic_exchange_explicit(&t->busy, 1, memory_order_acquire)) return 0;
+    pp_final_chunk = 1;       /* its last write: the exit path may gather it (output.c) */
     flush_locked(t);
+    pp_final_chunk = 0;
     t->dead = 1;
     return 1;    /* busy stays 1: nothing appends after the final flush */
 }

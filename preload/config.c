@@ -1,13 +1,19 @@
 /* The one table of PHASEPROF_* settings: name, kind, default, range.  Parsed once in the
- * constructor with getenv (no allocation).  A bad value is never fatal: one line on stderr names
- * it and the default is used.  Setuid/setgid processes (AT_SECURE) are never traced. */
+ * constructor from one pass over the environment (no allocation).  A bad value is never fatal:
+ * one line on stderr names it and the default is used.  Setuid/setgid processes (AT_SECURE) are
+ * never traced.
+ *
+ * The environment is read and numbers parsed here rather than with getenv/strtol: each libc
+ * function touched for the first time is a page fault (~2 µs here) in every traced process. */
 #include "pp.h"
+#include "internal.h"
+#include <limits.h>
 #include <signal.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/auxv.h>
 #include <sys/random.h>
+#include <sys/syscall.h>
 
 struct pp_config pp_cfg;
 
@@ -44,14 +50,37 @@ enum { S_DISABLE, S_OUTPUT, S_INTERVAL, S_EVENTS, S_IOTHR, S_IOMAX, S_BUFKB, S_F
        S_PAPI, S_SIGNAL, S_STACKS, S_ALLOCKB, S_ALLOCMAX, S_DEPTH, S_RUNID, S_EXCLUDE, S_COUNT };
 _Static_assert(sizeof table / sizeof table[0] == S_COUNT, "table and enum agree");
 
-static int parse_long(const char *s, long *out)
+/* What strtol(s, &end, 10) accepts with *end == 0 and no ERANGE: blanks, a sign, digits. */
+int pp_parse_long(const char *s, long *out)
 {
-    char *end;
-    if (!*s) return -1;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno || *end) return -1;
-    *out = v;
+    while (*s == ' ' || (*s >= '\t' && *s <= '\r')) s++;
+    int neg = *s == '-';
+    if (*s == '-' || *s == '+') s++;
+    if (*s < '0' || *s > '9') return -1;
+    unsigned long v = 0, lim = neg ? (unsigned long)LONG_MAX + 1 : (unsigned long)LONG_MAX;
+    for (; *s >= '0' && *s <= '9'; s++) {
+        unsigned d = (unsigned)(*s - '0');
+        if (v > (lim - d) / 10) return -1;
+        v = v * 10 + d;
+    }
+    if (*s) return -1;
+    *out = neg ? (long)(0 - v) : (long)v;
+    return 0;
+}
+#define parse_long pp_parse_long
+
+extern char **environ;
+
+/* getenv's answer: the first NAME=value. */
+const char *pp_getenv(const char *name)
+{
+    size_t n = strlen(name);
+    for (char **e = environ; e && *e; e++) {
+        const char *v = *e;
+        size_t i = 0;
+        while (i < n && v[i] == name[i]) i++;
+        if (i == n && v[n] == '=') return v + n + 1;
+    }
     return 0;
 }
 
@@ -99,11 +128,42 @@ static void note_setting(const char *name, const char *value)
     d[k] = 0;
 }
 
+/* The PHASEPROF_* values (NULL: not set), from one pass over the environment: on
+ * pp_config_load's stack while it runs. */
+static const char **env;
+
+static void read_env(const char **out)
+{
+    for (char **e = environ; e && *e; e++) {
+        const char *v = *e;
+        if (v[0] != 'P' || memcmp(v, "PHASEPROF_", 10)) continue;
+        for (int i = 0; i < S_COUNT; i++) {
+            const char *n = table[i].name + 10, *q = v + 10;
+            while (*n && *n == *q) n++, q++;
+            if (!*n && *q == '=') { if (!out[i]) out[i] = q + 1; break; }
+        }
+    }
+}
+
+static int load_all(void);
+
+int pp_config_load(void)
+{
+    if (getauxval(AT_SECURE)) return -1;     /* setuid/setgid: never traced */
+    memset(&pp_cfg, 0, sizeof pp_cfg);
+    const char *found[S_COUNT] = { 0 };
+    read_env(found);
+    env = found;
+    int r = load_all();
+    env = 0;
+    return r;
+}
+
 /* Parses one setting into *num (or leaves the text for strings); returns the text in force. */
 static const char *load(int i, long *num)
 {
     const struct setting *s = &table[i];
-    const char *v = getenv(s->name);
+    const char *v = env[i];
     const char *use = (v && *v) ? v : s->def;
     for (int pass = 0; pass < 2; pass++, use = s->def) {
         int ok = 0;
@@ -112,9 +172,17 @@ static const char *load(int i, long *num)
         case K_CHOICE: *num = choice_index(s->choices, use); ok = *num >= 0; break;
         case K_SIGNAL: ok = !parse_signal(use, num); break;
         case K_HEX: {
-            /* hex digits only: strtoull alone would take "-1", " 1f" and "0x1f" */
-            size_t n = strspn(use, "0123456789abcdefABCDEF");
-            ok = !use[n] && n <= 16 && (*num = (long)strtoull(use, NULL, 16), 1);
+            /* hex digits only, at most 16 ("-1", " 1f" and "0x1f" are not run ids) */
+            uint64_t x = 0;
+            size_t n = 0;
+            for (; use[n] && n <= 16; n++) {
+                char c = use[n];
+                int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 :
+                        c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+                if (d < 0) break;
+                x = x << 4 | (uint64_t)d;
+            }
+            ok = !use[n] && n <= 16 && (*num = (long)x, 1);
             break;
         }
         case K_STR: ok = strlen(use) < 512; break;
@@ -156,17 +224,15 @@ static int excluded(const char *list, const char *exe)
     return 0;
 }
 
-int pp_config_load(void)
+static int load_all(void)
 {
     long v = 0;
-    if (getauxval(AT_SECURE)) return -1;     /* setuid/setgid: never traced */
-    memset(&pp_cfg, 0, sizeof pp_cfg);
     load(S_DISABLE, &v);
     if (v) return -1;
 
     /* A rejected trace directory is not replaced by the default: that would write traces
      * somewhere nobody asked for. */
-    const char *want = getenv(table[S_OUTPUT].name);
+    const char *want = env[S_OUTPUT];
     if (want && strlen(want) >= 512) { pp_log("%s: path too long; tracing off", "PHASEPROF_OUTPUT", 0); return -1; }
     const char *out = load(S_OUTPUT, &v);
     size_t k = 0;
@@ -195,7 +261,7 @@ int pp_config_load(void)
     v = 0;
     load(S_RUNID, &v);     pp_cfg.run_id = (uint64_t)v;
     if (!pp_cfg.run_id) {
-        if (getrandom(&pp_cfg.run_id, sizeof pp_cfg.run_id, GRND_NONBLOCK) != sizeof pp_cfg.run_id)
+        if (syscall(SYS_getrandom, &pp_cfg.run_id, sizeof pp_cfg.run_id, GRND_NONBLOCK) != sizeof pp_cfg.run_id)
             pp_cfg.run_id = pp_realtime_ns() ^ ((uint64_t)getpid() << 32);
         pp_cfg.run_id |= 1;
     }

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/auxv.h>
 #include <sys/syscall.h>
 
 extern const struct pp_counter_backend pp_counters_papi_backend;
@@ -28,7 +29,7 @@ static int cpu_pmu_present(void)
 
 int pp_counters_init(void)
 {
-    const char *probed = getenv("PHASEPROF_COUNTERS_PROBE");
+    const char *probed = pp_getenv("PHASEPROF_COUNTERS_PROBE");
     int want = pp_cfg.counters;
     if (want == PP_COUNTERS_AUTO && probed && !strcmp(probed, "sw")) want = PP_COUNTERS_SW;
     if (want == PP_COUNTERS_NONE) backend = &pp_counters_none_backend;
@@ -87,5 +88,5 @@ uint64_t pp_rss_bytes_if_due(struct pp_thread *t, uint64_t now)
     uint64_t pages = 0;
     while (*p == ' ') p++;
     while (*p >= '0' && *p <= '9') pages = pages * 10 + (uint64_t)(*p++ - '0');
-    return pages * (uint64_t)sysconf(_SC_PAGESIZE);
+    return pages * (uint64_t)getauxval(AT_PAGESZ);   /* sysconf's answer, without its page fault */
 }

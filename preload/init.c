@@ -30,7 +30,6 @@ __attribute__((constructor(101))) static void pp_init(int argc, char **argv, cha
         pp_env_capture(envp);
         pp_clock_calibrate();
         pp_counters_init();
-        pp_stack_init();
         if (pp_output_init(argc, argv) == 0) {
             pp_maps_snapshot();
             atomic_store(&pp_active, 1);

@@ -9,6 +9,7 @@
 void pp_buffer_init(struct pp_thread *t);
 void pp_buffer_reset_seq(void);
 int pp_flush_final(struct pp_thread *t);
+extern int pp_final_chunk;     /* output.c: set around a buffer's last write */
 
 /* strings.c */
 int pp_strings_init(void);
@@ -38,6 +39,11 @@ int pp_output_init(int argc, char **argv);
 void pp_proc_after_fork_child(void);
 void pp_output_exec_footer(void);
 uint64_t pp_start_mono(void);
+const char *pp_output_exe(void);    /* /proc/self/exe as the HEADER has it ("" if unknown) */
+
+/* config.c: getenv and strtol (base 10, whole string) without touching libc's pages */
+const char *pp_getenv(const char *name);
+int pp_parse_long(const char *s, long *out);
 
 /* counters: the backend in use, its event names (for the header) */
 const char *pp_counters_backend(void);
@@ -65,7 +71,6 @@ void pp_alloc_sample_reset_after_fork(void);
 extern PP_TLS int pp_in_loader;
 void pp_stack_maybe_load(struct pp_thread *t, uint64_t now);
 extern PP_TLS int pp_no_unwind;
-void pp_stack_init(void);
 uint64_t pp_stack_capture_signal(struct pp_thread *t, void *ucontext);
 void pp_stack_reset_after_fork(void);
 void pp_stack_fork_prepare(void);

@@ -12,10 +12,10 @@
 #include <unistd.h>
 
 #define KNOWN_MAX 2048
-static uintptr_t known[KNOWN_MAX];
+/* base and generation side by side: a process with a few objects touches one page, not two */
+static struct { uintptr_t base; uint64_t seen_gen; } known[KNOWN_MAX];
 static int nknown;
 static uint64_t generation;    /* bumped per refresh: entries not seen again were unloaded */
-static uint64_t seen_gen[KNOWN_MAX];
 
 static int find_build_id(struct dl_phdr_info *info, const uint8_t **id, size_t *len)
 {
@@ -44,7 +44,7 @@ static int on_object(struct dl_phdr_info *info, size_t size, void *data)
     struct pp_thread *p0 = data;
     uintptr_t base = info->dlpi_addr;
     for (int i = 0; i < nknown; i++)
-        if (known[i] == base) { seen_gen[i] = generation; return 0; }
+        if (known[i].base == base) { known[i].seen_gen = generation; return 0; }
     /* The object's extent: lowest to highest PT_LOAD. */
     uintptr_t lo = UINTPTR_MAX, hi = 0;
     for (int i = 0; i < info->dlpi_phnum; i++) {
@@ -55,12 +55,7 @@ static int on_object(struct dl_phdr_info *info, size_t size, void *data)
     }
     if (hi == 0) return 0;
     const char *path = info->dlpi_name;
-    char exe[1024];
-    if (!path || !*path) {     /* the main program */
-        ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-        exe[n > 0 ? n : 0] = 0;
-        path = exe;
-    }
+    if (!path || !*path) path = pp_output_exe();   /* the main program: read for the HEADER */
     const uint8_t *bid = 0; size_t blen = 0;
     find_build_id(info, &bid, &blen);
     uint64_t sid = pp_intern(p0, path, strlen(path));
@@ -75,7 +70,7 @@ static int on_object(struct dl_phdr_info *info, size_t size, void *data)
         p = pp_put_u(p, lo);
         pp_rec_end(p0, p);
     }
-    if (nknown < KNOWN_MAX) { seen_gen[nknown] = generation; known[nknown++] = base; }
+    if (nknown < KNOWN_MAX) { known[nknown].seen_gen = generation; known[nknown++].base = base; }
     return 0;
 }
 
@@ -86,17 +81,16 @@ static void scan(int report_unloads)
     dl_iterate_phdr(on_object, p0);
     if (report_unloads) {
         for (int i = 0; i < nknown; i++) {
-            if (seen_gen[i] == generation) continue;
+            if (known[i].seen_gen == generation) continue;
             uint8_t *p = pp_rec_begin(p0, PP_K_MODULE, 48);
             if (p) {
                 p = pp_put_ts(p0, p, pp_now());
-                p = pp_put_u(p, known[i]);
+                p = pp_put_u(p, known[i].base);
                 p = pp_put_u(p, 0); p = pp_put_u(p, 0); p = pp_put_bytes(p, "", 0);
                 p = pp_put_u(p, 1); p = pp_put_u(p, 0);
                 pp_rec_end(p0, p);
             }
             known[i] = known[--nknown];
-            seen_gen[i] = seen_gen[nknown];
             i--;
         }
     }

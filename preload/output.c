@@ -15,6 +15,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <sys/utsname.h>
 #include <sched.h>
 #include <stdlib.h>
@@ -30,6 +31,11 @@ static atomic_int out_dead;          /* a write failed: never write again in thi
 static int saved_argc;
 static char **saved_argv;
 static uint64_t start_mono, start_real;
+static char host[65];            /* uname's nodename and /proc/self/exe: read once per file, */
+static char exe[1024];           /* for its name, the HEADER and the module map alike */
+static struct pp_preamble preamble;
+#define GATHER_MAX 16
+static int preamble_pending;     /* the file is new: the preamble goes out with the first chunk */
 
 static int sys_open(const char *p, int flags, int mode) { return (int)syscall(SYS_openat, AT_FDCWD, p, flags, mode); }
 static int sys_close(int fd) { return (int)syscall(SYS_close, fd); }
@@ -42,8 +48,8 @@ static int sys_close(int fd) { return (int)syscall(SYS_close, fd); }
 static int move_high(int fd)
 {
     struct rlimit rl;
-    if (syscall(SYS_getrlimit, RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max &&
-        rl.rlim_cur <= 65536) {
+    int have = syscall(SYS_getrlimit, RLIMIT_NOFILE, &rl) == 0;
+    if (have && rl.rlim_cur < rl.rlim_max && rl.rlim_cur <= 65536) {
         struct rlimit up = { rl.rlim_cur + 64 < rl.rlim_max ? rl.rlim_cur + 64 : rl.rlim_max, rl.rlim_max };
         if (syscall(SYS_setrlimit, RLIMIT_NOFILE, &up) == 0) {
             int nfd = (int)syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, (long)rl.rlim_cur);
@@ -51,7 +57,7 @@ static int move_high(int fd)
             if (nfd >= 0) { sys_close(fd); return nfd; }
         }
     }
-    long lim = syscall(SYS_getrlimit, RLIMIT_NOFILE, &rl) == 0 ? (long)rl.rlim_cur : 1024;
+    long lim = have ? (long)rl.rlim_cur : 1024;
     if (lim > 1024) lim = 1024;
     long want = lim - 8;
     if (want < 10) want = 10;
@@ -144,31 +150,74 @@ static int reopen(void)
     return fd;
 }
 
-int pp_output_write(const void *data, size_t len)
+/* Writes the chunks (len bytes in all), after the preamble if the file has none yet. */
+static int write_chunks(struct iovec *chunks, int nchunks, size_t len)
 {
     if (atomic_load(&out_dead)) return -1;
     int fd = atomic_load(&out_fd);
     if (fd < 0) return -1;
     struct stat st;
-    if (syscall(SYS_fstat, fd, &st) || st.st_ino != out_ino || st.st_dev != out_dev) {
+    /* The file's first write comes from the constructor (or the fork child) that created it,
+     * before any code of the program's ran: it is ours and empty, no fstat needed. */
+    struct iovec iov[GATHER_MAX + 1];
+    int first = preamble_pending, niov = 0;
+    if (first) iov[niov++] = (struct iovec){ &preamble, sizeof preamble };
+    for (int i = 0; i < nchunks; i++) iov[niov++] = chunks[i];
+    if (first) {
+        st.st_size = 0;
+    } else if (syscall(SYS_fstat, fd, &st) || st.st_ino != out_ino || st.st_dev != out_dev) {
         fd = reopen();                         /* the program closed or replaced ours */
         if (fd < 0) { turn_off("descriptor lost"); return -1; }
     }
     struct rlimit rl;
     if (syscall(SYS_getrlimit, RLIMIT_FSIZE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
-        (uint64_t)st.st_size + len > (uint64_t)rl.rlim_cur) {
+        (uint64_t)st.st_size + (first ? sizeof preamble : 0) + len > (uint64_t)rl.rlim_cur) {
         turn_off("file size limit");
         return -1;
     }
-    const uint8_t *p = data;
-    size_t left = len;
-    while (left) {
-        ssize_t n = syscall(SYS_write, fd, p, left);
+    struct iovec *v = iov;
+    while (niov) {
+        ssize_t n = syscall(SYS_writev, fd, v, niov);
         if (n < 0 && errno == EINTR) continue;
         if (n <= 0) { turn_off(n == 0 ? "short write" : errno == ENOSPC ? "no space left on device" :
                                errno == EDQUOT ? "disk quota exceeded" : errno == EFBIG ? "file too large" :
                                "I/O error"); return -1; }
-        p += n; left -= (size_t)n;
+        size_t k = (size_t)n;
+        while (niov && k >= v->iov_len) { k -= v->iov_len; v++; niov--; }
+        if (niov) { v->iov_base = (uint8_t *)v->iov_base + k; v->iov_len -= k; }
+    }
+    preamble_pending = 0;
+    return 0;
+}
+
+/* The exit path's last chunks (every thread's final one, then the FOOTER) are gathered and
+ * leave in one writev: one fstat, getrlimit and write instead of one each per chunk.  Only on
+ * the exiting thread, and only chunks whose buffer is never appended to again (pp_final_chunk:
+ * the write is the buffer's last), so the iovecs can point into the buffers themselves.  Any
+ * other write sends what is gathered first, keeping the order. */
+static PP_TLS int gathering;
+int pp_final_chunk;
+static struct iovec gather[GATHER_MAX];
+static int ngather;
+static size_t gather_len;
+
+static void gather_send(void)
+{
+    if (ngather) write_chunks(gather, ngather, gather_len);
+    ngather = 0;
+    gather_len = 0;
+}
+
+int pp_output_write(const void *data, size_t len)
+{
+    if (gathering && pp_final_chunk) {
+        if (atomic_load(&out_dead) || atomic_load(&out_fd) < 0) return -1;
+        if (ngather == GATHER_MAX) gather_send();
+        gather[ngather++] = (struct iovec){ (void *)data, len };
+        gather_len += len;
+    } else {
+        if (gathering) gather_send();
+        if (write_chunks(&(struct iovec){ (void *)data, len }, 1, len)) return -1;
     }
     atomic_fetch_add(&out_bytes, len);
     atomic_fetch_add(&out_chunks, 1);
@@ -215,11 +264,11 @@ static int mkdir_p(const char *dir)
 static void write_header(int forked)
 {
     struct pp_thread *p0 = pp_proc_lock();
-    struct utsname u;
-    char host[65] = "unknown", exe[1024] = "", cwd[1024] = "";
-    if (!uname(&u)) { memcpy(host, u.nodename, sizeof host - 1); host[64] = 0; }
-    ssize_t n = syscall(SYS_readlink, "/proc/self/exe", exe, sizeof exe - 1);
-    exe[n > 0 ? n : 0] = 0;
+    char cwd[1024] = "";
+    if (!exe[0]) {        /* a fork child runs the same program: its parent's answer stands */
+        ssize_t n = syscall(SYS_readlink, "/proc/self/exe", exe, sizeof exe - 1);
+        exe[n > 0 ? n : 0] = 0;
+    }
     if (syscall(SYS_getcwd, cwd, sizeof cwd) < 0) cwd[0] = 0;
     const char *events[16];
     const char *note = "";
@@ -232,11 +281,12 @@ static void write_header(int forked)
     }
     uint8_t *p = pp_rec_begin(p0, PP_K_HEADER, 2400 + argbytes + 64 * 16 + 100 * 16);
     if (p) {
-        const char *rank = getenv("PMI_RANK");
-        if (!rank) rank = getenv("OMPI_COMM_WORLD_RANK");
-        if (!rank) rank = getenv("SLURM_PROCID");
+        const char *rank = pp_getenv("PMI_RANK");
+        if (!rank) rank = pp_getenv("OMPI_COMM_WORLD_RANK");
+        if (!rank) rank = pp_getenv("SLURM_PROCID");
         p = pp_put_u(p, (uint64_t)pp_pid);
-        p = pp_put_u(p, (uint64_t)syscall(SYS_getppid));
+        uint64_t ppid = (uint64_t)syscall(SYS_getppid);
+        p = pp_put_u(p, ppid);
         p = pp_put_u(p, pp_cfg.run_id);
         p = pp_put_u(p, start_mono);
         p = pp_put_u(p, start_real);
@@ -256,47 +306,56 @@ static void write_header(int forked)
         p = pp_put_u(p, (uint64_t)pp_cfg.nsettings);
         for (int i = 0; i < pp_cfg.nsettings; i++) p = pp_put_bytes(p, pp_cfg.settings[i], strlen(pp_cfg.settings[i]));
         long r = -1;
-        if (rank) { char *e; r = strtol(rank, &e, 10); if (*e || r < 0) r = -1; }
+        if (rank && (pp_parse_long(rank, &r) || r < 0)) r = -1;
         p = pp_put_s(p, r);
         p = pp_put_u(p, 0);
-        p = pp_put_u(p, forked ? (uint64_t)syscall(SYS_getppid) : 0);
+        p = pp_put_u(p, forked ? ppid : 0);
         p = pp_put_bytes(p, note, cap(note, 400));
         pp_rec_end(p0, p);
     }
-    pp_flush(p0);          /* the header is on disk before anything else can be */
+    /* Not flushed here: the module map joins it, and the preamble both, in one write (the first
+     * chunk is still the header's, and nothing else can write before: no other thread runs). */
     pp_proc_unlock(p0);
 }
 
 static int create_file(int forked)
 {
-    if (mkdir_p(pp_cfg.output)) { pp_log("cannot create %s; tracing off", pp_cfg.output, 0); return -1; }
     struct utsname u;
-    char host[65] = "host";
-    if (!uname(&u)) safe_copy(host, sizeof host, u.nodename);
+    char name_host[65] = "host";
+    if (!uname(&u)) {
+        memcpy(host, u.nodename, sizeof host - 1);
+        host[sizeof host - 1] = 0;
+        safe_copy(name_host, sizeof name_host, u.nodename);
+    } else {
+        memcpy(host, "unknown", 8);
+    }
     start_mono = pp_now();
     start_real = pp_realtime_ns();
     char *p = out_path;
     size_t dl = strlen(pp_cfg.output);
     memcpy(p, pp_cfg.output, dl); p += dl;
     *p++ = '/';
-    size_t hl = strlen(host); memcpy(p, host, hl); p += hl;
+    size_t hl = strlen(name_host); memcpy(p, name_host, hl); p += hl;
     *p++ = '-';
     put_dec(&p, (uint64_t)pp_pid);
     *p++ = '-';
     put_dec(&p, start_real);
     memcpy(p, ".pptrace", 9);
     int fd = sys_open(out_path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0666);
+    if (fd < 0 && errno == ENOENT) {       /* the directory comes first, made only when missing */
+        if (mkdir_p(pp_cfg.output)) { pp_log("cannot create %s; tracing off", pp_cfg.output, 0); return -1; }
+        fd = sys_open(out_path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0666);
+    }
     if (fd < 0) { pp_log("cannot create trace file in %s; tracing off", pp_cfg.output, 0); return -1; }
     fd = move_high(fd);
     struct stat st;
     if (syscall(SYS_fstat, fd, &st)) { sys_close(fd); return -1; }
     out_dev = st.st_dev; out_ino = st.st_ino;
     atomic_store(&out_fd, fd);
-    struct pp_preamble pre;
-    memcpy(pre.magic, PP_MAGIC, 8);
-    pre.version = PP_VERSION;
-    pre.preamble_len = sizeof pre;
-    if (syscall(SYS_write, fd, &pre, sizeof pre) != (long)sizeof pre) { turn_off("cannot write the preamble"); return -1; }
+    memcpy(preamble.magic, PP_MAGIC, 8);
+    preamble.version = PP_VERSION;
+    preamble.preamble_len = sizeof preamble;
+    preamble_pending = 1;
     write_header(forked);
     return 0;
 }
@@ -352,7 +411,9 @@ static void write_footer(int exit_status, uint64_t now, unsigned threads, unsign
         p = pp_put_u(p, hooked);
         pp_rec_end(p0, p);
     }
+    pp_final_chunk = 1;    /* nothing is appended to the process buffer after the FOOTER */
     pp_flush(p0);
+    pp_final_chunk = 0;
     pp_proc_unlock(p0);
 }
 
@@ -362,9 +423,12 @@ void pp_output_finish(int exit_status)
     if (!atomic_compare_exchange_strong(&finished, &expect, 1)) return;
     uint64_t now = pp_now();
     struct pp_thread *me = pp_self;
+    gathering = 1;
     if (me && !me->dead) pp_fd_flush_all(me);
     unsigned lost = 0, threads = pp_threads_flush_all(now, &lost);
     write_footer(exit_status, now, threads, lost, 0);
+    gather_send();
+    gathering = 0;
     atomic_store(&finished, 2);
     atomic_store(&pp_active, 0);
 }
@@ -378,6 +442,7 @@ void pp_output_exec_footer(void)
 }
 
 uint64_t pp_start_mono(void) { return start_mono; }
+const char *pp_output_exe(void) { return exe; }
 
 /* Process-level records (header, modules, footer) share one buffer under a spinlock: they are
  * rare and never on a per-call path. */

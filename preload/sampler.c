@@ -154,11 +154,15 @@ void pp_sampler_start(void)
      * (SIGALRM, SIGTERM, SIGINT) must still reach it. */
     sigemptyset(&sa.sa_mask);
     PP_REAL(sigaction);
-    if (real_sigaction(pp_cfg.signo, NULL, &old)) return;
-    if (old.sa_handler != SIG_DFL && old.sa_handler != SIG_IGN) return;  /* already someone's */
+    /* Installed and the old action read in one call; the old one put back in the rare case it
+     * was someone's (no timer of ours exists yet, so no signal of ours can arrive meanwhile). */
+    if (real_sigaction(pp_cfg.signo, &sa, &old)) return;
+    if (old.sa_handler != SIG_DFL && old.sa_handler != SIG_IGN) {   /* already someone's */
+        real_sigaction(pp_cfg.signo, &old, NULL);
+        return;
+    }
     program_action = old;
     atomic_store(&sampling, 1);
-    if (real_sigaction(pp_cfg.signo, &sa, NULL)) { atomic_store(&sampling, 0); return; }
     if (pp_self) pp_sampler_thread_start(pp_self);
 }
 

@@ -69,8 +69,25 @@ void pp_stack_fork_done(void)
 
 #define STACK_SLOTS (1u << 14)   /* 256 KiB, touched page by page as stacks arrive */
 struct sslot { _Atomic uint64_t hash; _Atomic uint64_t id; };
-static struct sslot *stacks;
+static _Atomic(struct sslot *) stacks;
 static atomic_uint_fast64_t next_stack = 1;
+
+/* The intern table: address space only, mapped by the first stack to arrive (a process that
+ * never lives to its first sample never pays for the mapping) and its pages touched as stacks
+ * arrive.  A raw mmap: safe in the sampling handler.  NULL if stacks are off or mmap failed. */
+static struct sslot *stack_table(void)
+{
+    struct sslot *t = atomic_load_explicit(&stacks, memory_order_acquire);
+    if (pp_likely(t != 0) || !pp_cfg.stacks) return t;
+    void *m = (void *)syscall(SYS_mmap, 0, STACK_SLOTS * sizeof(struct sslot), PROT_READ | PROT_WRITE,
+                              MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (m == MAP_FAILED) return 0;
+    if (!atomic_compare_exchange_strong(&stacks, &t, (struct sslot *)m)) {
+        syscall(SYS_munmap, m, STACK_SLOTS * sizeof(struct sslot));   /* another thread's won */
+        return t;
+    }
+    return m;
+}
 
 static int find_self(struct dl_phdr_info *info, size_t size, void *data)
 {
@@ -130,7 +147,7 @@ void pp_stack_maybe_load(struct pp_thread *t, uint64_t now)
 static void load_now(void)
 {
     if (!pp_cfg.stacks) { atomic_store(&loaded, -1); return; }
-    if (pp_in_loader || !stacks) return;
+    if (pp_in_loader || !stack_table()) return;
     int expect = 0;
     static atomic_int claimed;
     if (!atomic_compare_exchange_strong(&claimed, &expect, 1)) return;
@@ -175,18 +192,10 @@ static void thread_ready(struct pp_thread *t)
     t->unwind_ready = 1;
 }
 
-/* The intern table: address space only, pages touched as stacks arrive. */
-void pp_stack_init(void)
-{
-    if (!pp_cfg.stacks) return;
-    void *m = (void *)syscall(SYS_mmap, 0, STACK_SLOTS * sizeof(struct sslot), PROT_READ | PROT_WRITE,
-                              MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (m != MAP_FAILED) stacks = m;
-}
-
 uint64_t pp_stack_intern(struct pp_thread *t, const uint64_t *f, int n)
 {
-    if (n <= 0 || !stacks) return 0;
+    struct sslot *stacks = n > 0 ? stack_table() : 0;
+    if (!stacks) return 0;
     uint64_t h = 0x9E3779B97F4A7C15ull ^ (uint64_t)n;
     for (int i = 0; i < n; i++) { h ^= f[i]; h *= 0xff51afd7ed558ccdull; h ^= h >> 32; }
     h |= 1;
@@ -244,7 +253,7 @@ uint64_t pp_stack_capture(struct pp_thread *t, int skip)
  * the rest are return addresses. */
 uint64_t pp_stack_capture_signal(struct pp_thread *t, void *ucontext)
 {
-    if (!ucontext || !stacks) return 0;
+    if (!ucontext || !pp_cfg.stacks) return 0;
     if (pp_in_loader) t->skipped_samples++;      /* unwinding there could deadlock: counted */
     if (atomic_load_explicit(&loaded, memory_order_relaxed) != 1 || pp_in_loader || pp_no_unwind ||
         !t->unwind_ready) {
@@ -270,6 +279,8 @@ uint64_t pp_stack_capture_signal(struct pp_thread *t, void *ucontext)
 
 void pp_stack_reset_after_fork(void)
 {
-    if (stacks) memset(stacks, 0, STACK_SLOTS * sizeof(struct sslot));
+    /* MADV_DONTNEED reads back as zeros; a memset would fault in every page of the table */
+    struct sslot *t = atomic_load(&stacks);
+    if (t) syscall(SYS_madvise, t, STACK_SLOTS * sizeof(struct sslot), MADV_DONTNEED);
     atomic_store(&next_stack, 1);
 }
