@@ -56,6 +56,19 @@ static inline struct fd_slot *slot_of(int fd)
     return pp_likely((unsigned)fd < pp_fdtab_slots) ? &pp_fdtab[fd] : 0;
 }
 
+/* The class a file type implies; -1 for a character device (a tty or not: ask). */
+static int mode_class(unsigned mode)
+{
+    switch (mode & S_IFMT) {
+    case S_IFREG: case S_IFDIR: return PP_FD_FILE;
+    case S_IFIFO: return PP_FD_PIPE;
+    case S_IFSOCK: return PP_FD_SOCKET;
+    case S_IFBLK: return PP_FD_DEVICE;
+    case S_IFCHR: return -1;
+    default: return PP_FD_OTHER;   /* anonymous inodes: eventfd, epoll, timerfd, signalfd */
+    }
+}
+
 /* What the descriptor is: one fstat (plus one ioctl for character devices). */
 static int classify(int fd)
 {
@@ -63,17 +76,10 @@ static int classify(int fd)
     struct stat st;
     int cls = PP_FD_OTHER;
     if (syscall(SYS_fstat, fd, &st) == 0) {
-        switch (st.st_mode & S_IFMT) {
-        case S_IFREG: case S_IFDIR: cls = PP_FD_FILE; break;
-        case S_IFIFO: cls = PP_FD_PIPE; break;
-        case S_IFSOCK: cls = PP_FD_SOCKET; break;
-        case S_IFBLK: cls = PP_FD_DEVICE; break;
-        case S_IFCHR: {
+        cls = mode_class(st.st_mode);
+        if (cls < 0) {
             struct termios tio;
             cls = syscall(SYS_ioctl, fd, TCGETS, &tio) == 0 ? PP_FD_TTY : PP_FD_DEVICE;
-            break;
-        }
-        default: break;   /* anonymous inodes: eventfd, epoll, timerfd, signalfd */
         }
     }
     errno = e;
@@ -107,6 +113,14 @@ static __attribute__((noinline)) int beyond_class(int fd)
     int cls = classify(fd);
     atomic_store_explicit(c, (uint32_t)fd << 3 | (uint32_t)(cls + 1), RLX);
     return cls;
+}
+
+void pp_fd_stat_seen(int fd, unsigned mode)
+{
+    struct fd_slot *s = slot_of(fd);
+    if (!s || (atomic_load_explicit(&s->flags, RLX) & F_CLS)) return;
+    int cls = mode_class(mode);
+    if (cls >= 0) slot_classify(s, fd, cls);
 }
 
 int pp_fd_class(int fd)
@@ -524,12 +538,19 @@ static atomic_flag reopen_lock = ATOMIC_FLAG_INIT;
 static void slot_merge(struct fd_slot *d, struct fd_slot *s)
 {
     uint64_t m = slot_max(s), dm = atomic_load_explicit(&d->max_offset, RLX);
+    /* 16 bytes a step (sqlite merges its journal's slot every transaction) */
+    typedef uint64_t u64x2 __attribute__((vector_size(16), aligned(8), may_alias));
+    typedef uint32_t u32x4 __attribute__((vector_size(16), aligned(4), may_alias));
+    enum { N64 = (offsetof(struct fd_slot, hist) - COUNTERS_OFF) / 8 };
     uint64_t *dw = (uint64_t *)&d->opens;
     const uint64_t *sw = (const uint64_t *)&s->opens;
-    for (size_t i = 0; i < (offsetof(struct fd_slot, hist) - COUNTERS_OFF) / 8; i++) dw[i] += sw[i];
+    size_t i = 0;
+    for (; i + 2 <= N64; i += 2) *(u64x2 *)(dw + i) += *(const u64x2 *)(sw + i);
+    for (; i < N64; i++) dw[i] += sw[i];
     uint32_t *dh = (uint32_t *)d->hist;
     const uint32_t *sh = (const uint32_t *)s->hist;
-    for (size_t i = 0; i < 2 * PP_HIST; i++) dh[i] += sh[i];
+    _Static_assert(2 * PP_HIST % 4 == 0, "slot_merge: histograms in steps of 4");
+    for (i = 0; i < 2 * PP_HIST; i += 4) *(u32x4 *)(dh + i) += *(const u32x4 *)(sh + i);
     atomic_store_explicit(&d->max_offset, m > dm ? m : dm, RLX);
 }
 _Static_assert(offsetof(struct fd_slot, hist) == offsetof(struct fd_slot, errors) + 8 &&
@@ -643,7 +664,9 @@ void pp_fd_open_ex(struct pp_thread *t, int fd, int dirfd, const char *path, int
         atomic_store_explicit(&s->open_ts, now, RLX);
         atomic_store_explicit(&s->opens, 1, RLX);
         atomic_store_explicit(&s->ns[PP_OP_META], ns, RLX);   /* Darshan: open time is metadata time */
-        uint32_t f = F_OPENED | ((oflags & O_APPEND) ? F_APPEND : 0);
+        /* F_USED now (it changes nothing for an opened slot) rather than by an atomic or at its
+         * first call: once classified the slot then takes pp_io_fast from that first call */
+        uint32_t f = F_OPENED | F_USED | ((oflags & O_APPEND) ? F_APPEND : 0);
         if (cls >= 0) f |= (uint32_t)(cls + 1) | (cls != PP_FD_FILE ? F_NOSEEK : 0);
         atomic_store_explicit(&s->flags, f, RLX);
         if (cls < 0 && ns >= pp_cfg.io_threshold_ns) cls = slot_classify(s, fd, -1);
@@ -669,7 +692,7 @@ void pp_fd_dup(struct pp_thread *t, int oldfd, int newfd, int fn, uint64_t t0, u
         atomic_store_explicit(&s->path, path, RLX);
         atomic_store_explicit(&s->pos, pos, RLX);
         atomic_store_explicit(&s->open_ts, now, RLX);
-        atomic_store_explicit(&s->flags, of | F_OPENED, RLX);
+        atomic_store_explicit(&s->flags, of | F_OPENED | F_USED, RLX);   /* as at open */
     }
     pp_io_done(t, fn, oldfd, PP_OP_META, newfd, t0, t1, -1);
 }

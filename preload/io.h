@@ -29,6 +29,9 @@ void pp_fd_open_ex(struct pp_thread *t, int fd, int dirfd, const char *path, int
 void pp_fd_dup(struct pp_thread *t, int oldfd, int newfd, int fn, uint64_t t0, uint64_t t1);
 /* Names what fd refers to when it is no file path (a socket's peer address). */
 void pp_fd_set_path(struct pp_thread *t, int fd, const char *s, size_t n);
+/* fstat(fd) said st_mode: the slot's class, if not known yet, without an fstat of our own
+ * (programs fstat what they open: sqlite its journal, every transaction). */
+void pp_fd_stat_seen(int fd, unsigned mode);
 /* The fd class without accounting anything (fstat once per descriptor, then cached). */
 int pp_fd_class(int fd);
 /* pp_fd_closing for close(): returns the class the descriptor had, so the close itself can be
@@ -205,10 +208,10 @@ int pp_io_fast(struct pp_thread *t, int fn, int fd, int op, int64_t result, uint
 int64_t pp_io_failed(struct pp_thread *t, int fn, int fd, int op, int64_t r, uint64_t t0,
                      uint64_t t1, int64_t offset);
 
-/* pp_io_done_path of a call that succeeded: the commonest case (fast, no SAMPLE due) inlined. */
+/* pp_io_done_path (op META): the commonest case (fast, no SAMPLE due) inlined. */
 static inline __attribute__((always_inline))
-void pp_io_path_account(struct pp_thread *t, int fn, int dirfd, const char *path, uint64_t t0,
-                        uint64_t t1)
+void pp_io_path_account(struct pp_thread *t, int fn, int dirfd, const char *path, int64_t result,
+                        uint64_t t0, uint64_t t1)
 {
     uint64_t d = t1 - t0;
     if (pp_likely(d < atomic_load_explicit(&pp_io_fast_ticks, memory_order_relaxed) &&
@@ -220,7 +223,7 @@ void pp_io_path_account(struct pp_thread *t, int fn, int dirfd, const char *path
                              atomic_load_explicit(&pp_tsc_mult, memory_order_relaxed)) >> 32);
         return;
     }
-    pp_io_done_path(t, fn, dirfd, path, PP_OP_META, 0, t0, t1);
+    pp_io_done_path(t, fn, dirfd, path, PP_OP_META, result, t0, t1);
 }
 
 /* The rest of pp_stdio_write/pp_stdio_read (op READ or WRITE, offset the current position);

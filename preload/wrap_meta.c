@@ -125,17 +125,16 @@ void pp_resolve_meta(void)
         struct pp_thread *t = pp_io_enter();                                  \
         if (!t) return CALL;                                                  \
         PP_TIMED_CALL(t0, t1, __typeof__(CALL), r, CALL);                     \
-        if (pp_unlikely(r < 0)) {                                             \
+        if (pp_unlikely(r < 0)) {       /* common too: sqlite stats a journal that is gone */ \
             int e = errno;                                                    \
             pp_guard = 1;                                                     \
-            pp_io_done_path(t, PP_FN_##FN, DIRFD, e == EFAULT ? 0 : (PATH), PP_OP_META, \
-                            -(int64_t)e, t0, t1);                             \
+            pp_io_path_account(t, PP_FN_##FN, DIRFD, e == EFAULT ? 0 : (PATH), -(int64_t)e, t0, t1); \
             pp_guard = 0;                                                     \
             errno = e;                                                        \
             return r;                                                         \
         }                                                                     \
         pp_guard = 1;                                                         \
-        pp_io_path_account(t, PP_FN_##FN, DIRFD, PATH, t0, t1);               \
+        pp_io_path_account(t, PP_FN_##FN, DIRFD, PATH, 0, t0, t1);            \
         pp_guard = 0;                                                         \
         return r;                                                             \
     } while (0)
@@ -149,6 +148,20 @@ void pp_resolve_meta(void)
             return (__typeof__(CALL))pp_io_failed(t, PP_FN_##FN, FD, PP_OP_META, r, t0, t1, -1); \
         pp_guard = 1;                                                         \
         pp_io_account(t, PP_FN_##FN, FD, PP_OP_META, 0, t0, t1, -1);          \
+        pp_guard = 0;                                                         \
+        return r;                                                             \
+    } while (0)
+
+/* fstat: as FD_CALL, and what it found classifies the descriptor (fdtab.c). */
+#define FSTAT_CALL(FD, BUF, CALL) do {                                        \
+        struct pp_thread *t = pp_io_enter();                                  \
+        if (!t) return CALL;                                                  \
+        PP_TIMED_CALL(t0, t1, int, r, CALL);                                  \
+        if (pp_unlikely(r < 0))                                               \
+            return (int)pp_io_failed(t, PP_FN_fstat, FD, PP_OP_META, r, t0, t1, -1); \
+        pp_guard = 1;                                                         \
+        pp_fd_stat_seen(FD, (BUF)->st_mode);                                  \
+        pp_io_account(t, PP_FN_fstat, FD, PP_OP_META, 0, t0, t1, -1);         \
         pp_guard = 0;                                                         \
         return r;                                                             \
     } while (0)
@@ -170,8 +183,8 @@ PP_EXPORT int stat(const char *p, struct stat *b) { PP_REAL(stat); PATH_CALL(sta
 PP_EXPORT int stat64(const char *p, struct stat64 *b) { PP_REAL(stat64); PATH_CALL(stat, AT_FDCWD, p, real_stat64(p, b)); }
 PP_EXPORT int lstat(const char *p, struct stat *b) { PP_REAL(lstat); PATH_CALL(stat, AT_FDCWD, p, real_lstat(p, b)); }
 PP_EXPORT int lstat64(const char *p, struct stat64 *b) { PP_REAL(lstat64); PATH_CALL(stat, AT_FDCWD, p, real_lstat64(p, b)); }
-PP_EXPORT int fstat(int fd, struct stat *b) { PP_REAL(fstat); FD_CALL(fstat, fd, real_fstat(fd, b)); }
-PP_EXPORT int fstat64(int fd, struct stat64 *b) { PP_REAL(fstat64); FD_CALL(fstat, fd, real_fstat64(fd, b)); }
+PP_EXPORT int fstat(int fd, struct stat *b) { PP_REAL(fstat); FSTAT_CALL(fd, b, real_fstat(fd, b)); }
+PP_EXPORT int fstat64(int fd, struct stat64 *b) { PP_REAL(fstat64); FSTAT_CALL(fd, b, real_fstat64(fd, b)); }
 PP_EXPORT int fstatat(int d, const char *p, struct stat *b, int fl) { PP_REAL(fstatat); AT_CALL(stat, d, p, fl, real_fstatat(d, p, b, fl)); }
 PP_EXPORT int fstatat64(int d, const char *p, struct stat64 *b, int fl) { PP_REAL(fstatat64); AT_CALL(stat, d, p, fl, real_fstatat64(d, p, b, fl)); }
 PP_EXPORT int statx(int d, const char *p, int fl, unsigned m, struct statx *b) { PP_REAL(statx); AT_CALL(stat, d, p, fl, real_statx(d, p, fl, m, b)); }
@@ -180,8 +193,8 @@ PP_EXPORT int __xstat(int v, const char *p, struct stat *b) { PP_REAL(__xstat); 
 PP_EXPORT int __xstat64(int v, const char *p, struct stat64 *b) { PP_REAL(__xstat64); PATH_CALL(stat, AT_FDCWD, p, real___xstat64(v, p, b)); }
 PP_EXPORT int __lxstat(int v, const char *p, struct stat *b) { PP_REAL(__lxstat); PATH_CALL(stat, AT_FDCWD, p, real___lxstat(v, p, b)); }
 PP_EXPORT int __lxstat64(int v, const char *p, struct stat64 *b) { PP_REAL(__lxstat64); PATH_CALL(stat, AT_FDCWD, p, real___lxstat64(v, p, b)); }
-PP_EXPORT int __fxstat(int v, int fd, struct stat *b) { PP_REAL(__fxstat); FD_CALL(fstat, fd, real___fxstat(v, fd, b)); }
-PP_EXPORT int __fxstat64(int v, int fd, struct stat64 *b) { PP_REAL(__fxstat64); FD_CALL(fstat, fd, real___fxstat64(v, fd, b)); }
+PP_EXPORT int __fxstat(int v, int fd, struct stat *b) { PP_REAL(__fxstat); FSTAT_CALL(fd, b, real___fxstat(v, fd, b)); }
+PP_EXPORT int __fxstat64(int v, int fd, struct stat64 *b) { PP_REAL(__fxstat64); FSTAT_CALL(fd, b, real___fxstat64(v, fd, b)); }
 PP_EXPORT int __fxstatat(int v, int d, const char *p, struct stat *b, int fl) { PP_REAL(__fxstatat); AT_CALL(stat, d, p, fl, real___fxstatat(v, d, p, b, fl)); }
 PP_EXPORT int __fxstatat64(int v, int d, const char *p, struct stat64 *b, int fl) { PP_REAL(__fxstatat64); AT_CALL(stat, d, p, fl, real___fxstatat64(v, d, p, b, fl)); }
 

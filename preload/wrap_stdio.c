@@ -157,14 +157,13 @@ static inline int64_t rd_result(FILE *fp, int64_t bytes, int e)
         TYPE r;                                                                 \
         if (pp_likely(FAST)) {                                                  \
             /* served from the buffer: no clock, and errno is read only if the  \
-             * call failed (nothing below touches it on this path) */           \
+             * call failed.  ACCOUNT keeps errno (io.h), so it is never restored. */ \
             uint64_t t0 = 0, t1 = 0;                                            \
             r = CALL;                                                           \
             pp_guard = 1;                                                       \
             int e = pp_unlikely(fp_->_flags & STDIO_ERR_SEEN) ? errno : 0;      \
             ACCOUNT;                                                            \
             pp_guard = 0;                                                       \
-            if (pp_unlikely(e)) errno = e;                                      \
             return r;                                                           \
         }                                                                       \
         uint64_t t0 = pp_ticks();                                                 \
@@ -174,7 +173,6 @@ static inline int64_t rd_result(FILE *fp, int64_t bytes, int e)
         pp_guard = 1;                                                           \
         ACCOUNT;                                                                \
         pp_guard = 0;                                                           \
-        errno = e;                                                              \
         return r;                                                               \
     } while (0)
 
