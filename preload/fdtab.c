@@ -11,11 +11,13 @@
  * counter would cost more than the rest of the hook: a slot remembers the one thread that uses
  * it and that thread updates with plain relaxed load/store; once a second thread touches the
  * slot it is marked shared for good and everyone uses atomic adds (a count can be lost only in
- * the instant of that switch).
+ * the instant of that switch).  The commonest call (no error, fast, the owner's slot, no SAMPLE
+ * due) is counted by pp_io_fast, which io.h inlines into the hooks; everything else comes here.
  *
  * Never: malloc, stdio, locks, or a system call on the per-call path (one fstat per descriptor
- * to learn its class, readlink only when a record needs a path we never saw).  errno is the
- * caller's to restore; the few system calls here save and restore it anyway. */
+ * to learn its class unless the program's own fstat told us, readlink only when a record needs a
+ * path we never saw).  pp_io_done, pp_io_slow, pp_io_done_path and pp_stdio_slow keep errno: the
+ * hooks restore it only when their call failed. */
 #include "pp.h"
 #include "io.h"
 #include <fcntl.h>
@@ -322,7 +324,6 @@ void account(struct pp_thread *t, int fn, int fd, struct fd_slot *s, int op, int
     if (t0) pp_tick_at(t, t1);
 }
 
-#define INC(field, v) atomic_store_explicit(&(field), atomic_load_explicit(&(field), RLX) + (v), RLX)
 /* Calls faster than this many duration ticks are under the IO_EVENT threshold, so they may take
  * pp_io_fast (0: none may, as with PHASEPROF_EVENTS=all, which records every call).  Set by the
  * general path when the tick rate changes: every thread takes that path at least once per
@@ -559,6 +560,7 @@ _Static_assert(offsetof(struct fd_slot, hist) == offsetof(struct fd_slot, errors
 
 /* Pending records at least a second old (all of them with force), written by t.  Lock held. */
 static uint64_t reopen_next_ns;     /* no pending record is due before this (lock held) */
+static int reopen_hint;             /* the entry last (re)started: checked first (lock held) */
 static void reopen_flush(struct pp_thread *t, uint64_t now, int force)
 {
     if (!force && now < reopen_next_ns) return;      /* every close calls: skip the scan */
@@ -588,6 +590,8 @@ static void close_stats(struct pp_thread *t, struct fd_slot *s, int fd, uint64_t
     reopen_flush(t, now, 0);
     int cls = (int)(atomic_load_explicit(&s->flags, RLX) & F_CLS);
     struct reopen *r = NULL, *lru = &reopen_tab[0];
+    struct reopen *h = &reopen_tab[reopen_hint];      /* the same file as last time? */
+    if (h->path == path && (int)(atomic_load_explicit(&h->stats.flags, RLX) & F_CLS) == cls) r = h;
     for (int i = 0; i < REOPEN_SLOTS && !r; i++) {
         struct reopen *c = &reopen_tab[i];
         if (c->path == path && (int)(atomic_load_explicit(&c->stats.flags, RLX) & F_CLS) == cls) r = c;
@@ -614,6 +618,7 @@ static void close_stats(struct pp_thread *t, struct fd_slot *s, int fd, uint64_t
         r->path = path;
         r->fd = fd;
         r->pending = 0;
+        reopen_hint = (int)(r - reopen_tab);
         r->last_emit_ns = now;
         atomic_store_explicit(&r->stats.flags, (uint32_t)cls, RLX);
     }
@@ -634,8 +639,14 @@ static struct fd_slot *slot_fresh(struct pp_thread *t, int fd, uint64_t now)
         if (fd >= 0) atomic_store_explicit(&beyond_cls[(unsigned)fd & 255], 0, RLX);
         return 0;
     }
-    if (slot_seen(s)) emit_stats(t, s, fd, now, 0);   /* fd is already the new file */
-    memset((void *)s, 0, sizeof *s);
+    if (!atomic_load_explicit(&s->flags, RLX)) {
+        /* nothing counts into a slot without setting a flag first (close zeroed it all): only
+         * the identity fields may hold something (a seek, a stdio mark) */
+        memset((void *)s, 0, COUNTERS_OFF);
+    } else {
+        if (slot_seen(s)) emit_stats(t, s, fd, now, 0);   /* fd is already the new file */
+        memset((void *)s, 0, sizeof *s);
+    }
     atomic_store_explicit(&s->owner, t->tid, RLX);
     note_used(fd);
     return s;
@@ -772,6 +783,7 @@ void pp_fd_reset_after_fork(void)
     for (int i = 0; i < 256; i++) atomic_store_explicit(&beyond_cls[i], 0, RLX);
     memset(reopen_tab, 0, sizeof reopen_tab);     /* the parent's files, written by the parent */
     reopen_next_ns = 0;
+    reopen_hint = 0;
     atomic_flag_clear(&reopen_lock);
 }
 

@@ -128,7 +128,8 @@ static inline unsigned pp_io_bucket(uint64_t n)
  * owns, already used and classified (untimed calls, t0 == t1 == 0, qualify too: d is 0 and t1 is
  * before the interval start).  Counts exactly what the general path counts, in plain updates
  * with the op as an index.  Returns 0, having changed nothing, when the call is not such a call.
- * (pp_io_done never sees fflush on a descriptor, the one call that counts no access.) */
+ * (A fflush with nothing to add, the one call that counts no access, never comes here: stdio
+ * keeps it away, and pp_io_done sees fflush on no descriptor.) */
 static inline __attribute__((always_inline))
 int pp_io_fast_slot(struct pp_thread *t, struct pp_fd_slot *s, int fn, int op, int64_t result,
                     uint64_t t0, uint64_t t1, int64_t offset)
