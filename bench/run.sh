@@ -273,12 +273,10 @@ K=1000   # KB = 1,000 bytes in the targets (the stricter reading)
 # Two cases, EXECS execs each way, in alternating blocks of 100:
 #  - in a traced tree (what make, git and shell pipelines see): the runner itself is traced and
 #    forks + execs the empty program, which inherits what the root probed (counters backend);
-#  - as a child given what the root probed (PHASEPROF_COUNTERS_PROBE=sw and PHASEPROF_TSC_PROBE,
-#    as a traced parent hands them down) but run from the plain runner: its peak RSS is its own, while a forked
+#  - as a child given what the root probed (PHASEPROF_COUNTERS_PROBE=sw, as a traced parent
+#    hands it down) but run from the plain runner: its peak RSS is its own, while a forked
 #    child's ru_maxrss also counts the pages it shared with its (traced) parent before exec;
 #  - as the root of a run (`LD_PRELOAD=... prog`): the process probes everything itself.
-# What a root probes about the TSC (CPUID traps in a VM), as it would hand it to its children.
-TSC_PROBE=$(grep -qw nonstop_tsc /proc/cpuinfo && grep -qw constant_tsc /proc/cpuinfo && echo 1 || echo 0)
 say "start-up: $EXECS execs of an empty program each way: in a traced tree, as a child, as a root"
 blocks=$(( (EXECS + 99) / 100 ))
 for mode in tree child root; do
@@ -294,7 +292,7 @@ for mode in tree child root; do
                 t=$(head -1 "$W/inner.out")
             elif [ "$mode" = child ]; then
                 t=$("$BRUN" -n 100 -E "LD_PRELOAD=$LIB" -E "PHASEPROF_OUTPUT=$TD" \
-                    -E PHASEPROF_COUNTERS_PROBE=sw -E "PHASEPROF_TSC_PROBE=$TSC_PROBE" -- "$BIN/empty")
+                    -E PHASEPROF_COUNTERS_PROBE=sw -- "$BIN/empty")
             else
                 t=$("$BRUN" -n 100 -E "LD_PRELOAD=$LIB" -E "PHASEPROF_OUTPUT=$TD" -- "$BIN/empty")
             fi

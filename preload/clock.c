@@ -6,8 +6,9 @@
  * within about 1%), then over the process's whole life at each SAMPLE (within 1e-5 after 10 ms).
  * Only durations use it, so NTP slewing the monotonic clock never moves a timestamp. */
 #include "pp.h"
-#include "internal.h"
-#if defined(__x86_64__)
+#if defined(__x86_64__) && __has_include(<sys/platform/x86.h>)
+#include <sys/platform/x86.h>
+#elif defined(__x86_64__)
 #include <cpuid.h>
 #endif
 
@@ -33,25 +34,22 @@ uint64_t pp_clock_cost_ns;
 static uint64_t tsc0, mono0;   /* the reference pair, read at start-up */
 static int settled;            /* the rate was measured over a second or more: final */
 
-/* Whether the TSC is invariant (constant rate, runs in every C-state).  CPUID traps to the
- * hypervisor in a VM (~10 µs each here), so the root of a run asks and hands the answer to
- * every process it starts (PHASEPROF_TSC_PROBE, as counters.c does for the PMU). */
+/* Whether the TSC is invariant (constant rate, runs in every C-state).  glibc keeps the CPUID
+ * leaves it read at start-up: asking it costs no CPUID, which traps to the hypervisor in a VM
+ * (~10 µs each here). */
 static int tsc_invariant(void)
 {
-    const char *probed = pp_getenv("PHASEPROF_TSC_PROBE");
-    if (probed && (probed[0] == '0' || probed[0] == '1') && !probed[1]) return probed[0] == '1';
-    /* (Anything else set there is not trusted: asked again here, and by each child.) */
-    int yes = 0;
-#if defined(__x86_64__)
+#if defined(__x86_64__) && __has_include(<sys/platform/x86.h>)
+    return CPU_FEATURE_PRESENT(INVARIANT_TSC) != 0;
+#elif defined(__x86_64__)
     unsigned a, b, c, d;
     __cpuid(0x80000000u, a, b, c, d);
-    if (a >= 0x80000007u) {
-        __cpuid(0x80000007u, a, b, c, d);
-        yes = (d >> 8) & 1;
-    }
+    if (a < 0x80000007u) return 0;
+    __cpuid(0x80000007u, a, b, c, d);
+    return (d >> 8) & 1;
+#else
+    return 0;
 #endif
-    if (!probed) pp_env_carry("PHASEPROF_TSC_PROBE", yes ? "1" : "0");
-    return yes;
 }
 
 static void set_rate(uint64_t dns, uint64_t dticks)

@@ -20,10 +20,3 @@ export PHASEPROF_EXCLUDE=true
 same_run fork_exec.exclude_same_output "$d" "$PROGS/fork_exec"
 trace_check fork_exec.exclude_traces "$d" --complete --only-exe fork_exec --argv-has empty-env-child
 unset PHASEPROF_EXCLUDE
-
-# Whether the TSC is invariant is asked once per run (CPUID traps to the hypervisor in a VM,
-# ~10 µs a question) and handed to the processes the root starts.
-got=$(env -u PHASEPROF_TSC_PROBE LD_PRELOAD="$LIB" PHASEPROF_OUTPUT="$T/probe" sh -c 'env; true' |
-      grep '^PHASEPROF_TSC_PROBE=')
-case "$got" in PHASEPROF_TSC_PROBE=[01]) pass fork_exec.tsc_probe_carried ;;
-    *) fail fork_exec.tsc_probe_carried "child saw '$got'" ;; esac
