@@ -154,16 +154,15 @@ int pp_io_fast_slot(struct pp_thread *t, struct pp_fd_slot *s, int fn, int op, i
     /* &t->io[(class) * PP_OPS + op], class = (f & PP_F_CLS) - 1, the constant part folded */
     struct pp_io_cell *c = (struct pp_io_cell *)((char *)&t->io[op] - PP_OPS * sizeof *c +
                                                  (f & PP_F_CLS) * (PP_OPS * sizeof *c));
-    uint64_t k;
     c->calls++;
     c->ns += ns;
     PP_OWN(uint64_t, s->ns[op]) += ns;
     if (op > PP_OP_WRITE) {
-        k = ++PP_OWN(uint64_t, s->calls[op == PP_OP_META && (fn == PP_FN_lseek || fn == PP_FN_fseek)
-                                        ? PP_X_SEEK : op]);
+        PP_OWN(uint64_t, s->calls[op == PP_OP_META && (fn == PP_FN_lseek || fn == PP_FN_fseek)
+                                  ? PP_X_SEEK : op]) += 1;
     } else {
         c->bytes += n;
-        k = ++PP_OWN(uint64_t, s->calls[op]);
+        PP_OWN(uint64_t, s->calls[op]) += 1;
         PP_OWN(uint64_t, s->bytes[op]) += n;
         if (pp_likely(n < pp_hist_bounds[0])) PP_OWN(uint32_t, s->hist[op][0]) += 1;
         else PP_OWN(uint32_t, s->hist[op][pp_io_bucket(n)]) += 1;
@@ -189,9 +188,9 @@ int pp_io_fast_slot(struct pp_thread *t, struct pp_fd_slot *s, int fn, int op, i
         PP_OWN(int64_t, s->end[op]) = at + result;
     }
 out:
-    /* 1 timed call in 64 (of this descriptor and kind) times its own bookkeeping: the count at
-     * hand, rather than a counter more */
-    if (!untimed && pp_unlikely(!(k & 63)) && t1) pp_io_self_measure(t, t1);
+    /* About 1 timed call in 64 times its own bookkeeping: those whose duration in ticks is a
+     * multiple of 64, a draw already in a register rather than a counter more to keep */
+    if (!untimed && pp_unlikely(!(d & 63)) && t1) pp_io_self_measure(t, t1);
     return 1;
 }
 
