@@ -195,11 +195,6 @@ static void unattached(void)
         struct pp_thread *t = pp_self;                                              \
         if (pp_unlikely(!t)) return slow;                                           \
         if (pp_tls.alloc_countdown <= 0) pp_tls.alloc_tick--;                       \
-        else if (pp_cfg.events_all && ev_quick(t)) {                                \
-            void *r_ = expr;                                                        \
-            ev_stage(t, PP_FN_##fn, (uint64_t)(uintptr_t)r_, (int64_t)(size));      \
-            return r_;                                                              \
-        }                                                                           \
         if (pp_unlikely(!active())) { quiet(t); return expr; }                      \
         pp_guard = 1;                                                               \
         DUE_BODY(t, fn, size, expr);                                                \
@@ -270,9 +265,21 @@ __attribute__((noinline)) static void *malloc_due(size_t n)
     DUE_CALL(malloc, n, real_malloc(n), malloc_slow(n));
 }
 
+/* events=all sends every call out of the fast path: the 63 in 64 that are only staged come here,
+ * where little needs saving across the real call. */
+__attribute__((noinline)) static void *malloc_ev(size_t n)
+{
+    struct pp_thread *t = pp_self;
+    if (pp_unlikely(!t) || pp_tls.alloc_countdown <= 0 || !ev_quick(t)) return malloc_due(n);
+    void *r = real_malloc(n);
+    ev_stage(t, PP_FN_malloc, (uint64_t)(uintptr_t)r, (int64_t)n);
+    return r;
+}
+
 PP_EXPORT void *malloc(size_t n)
 {
-    FAST_CALL(malloc_due(n), malloc_slow(n), n, real_malloc(n));
+    FAST_CALL(pp_unlikely(pp_cfg.events_all) ? malloc_ev(n) : malloc_due(n), malloc_slow(n), n,
+              real_malloc(n));
 }
 
 __attribute__((noinline)) static void *calloc_slow(size_t k, size_t n)
@@ -337,14 +344,21 @@ __attribute__((noinline)) static void free_due(void *p)
     struct pp_thread *t = pp_self;
     if (pp_unlikely(!t)) { free_slow(p); return; }
     if (pp_arena_maybe_owns(p)) return;
-    if (pp_cfg.events_all && !pp_maybe_sampled(p) && ev_quick(t)) {
-        real_free(p);
-        ev_stage(t, PP_FN_free, (uint64_t)(uintptr_t)p, 0);
-        return;
-    }
     if (pp_unlikely(!active())) { quiet(t); real_free(p); return; }
     pp_guard = 1;
     free_body(t, p);
+}
+
+/* events=all, as malloc_ev. */
+__attribute__((noinline)) static void free_ev(void *p)
+{
+    struct pp_thread *t = pp_self;
+    if (pp_unlikely(!t) || pp_arena_maybe_owns(p) || pp_maybe_sampled(p) || !ev_quick(t)) {
+        free_due(p);
+        return;
+    }
+    real_free(p);
+    ev_stage(t, PP_FN_free, (uint64_t)(uintptr_t)p, 0);
 }
 
 /* The live-sample count doubles as the watch for bootstrap arena memory (real.c adds one while
@@ -363,7 +377,8 @@ watched:
         return;
     }
 due:
-    free_due(p);
+    if (pp_unlikely(pp_cfg.events_all)) free_ev(p);
+    else free_due(p);
     return;
 slow:
     free_slow(p);
