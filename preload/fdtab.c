@@ -546,11 +546,13 @@ static void slot_merge(struct fd_slot *d, struct fd_slot *s)
     uint64_t *dw = (uint64_t *)&d->opens;
     const uint64_t *sw = (const uint64_t *)&s->opens;
     size_t i = 0;
+#pragma GCC unroll 16
     for (; i + 2 <= N64; i += 2) *(u64x2 *)(dw + i) += *(const u64x2 *)(sw + i);
     for (; i < N64; i++) dw[i] += sw[i];
     uint32_t *dh = (uint32_t *)d->hist;
     const uint32_t *sh = (const uint32_t *)s->hist;
     _Static_assert(2 * PP_HIST % 4 == 0, "slot_merge: histograms in steps of 4");
+#pragma GCC unroll 8
     for (i = 0; i < 2 * PP_HIST; i += 4) *(u32x4 *)(dh + i) += *(const u32x4 *)(sh + i);
     atomic_store_explicit(&d->max_offset, m > dm ? m : dm, RLX);
 }
