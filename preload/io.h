@@ -103,12 +103,6 @@ struct pp_fd_slot {
 PP_HIDDEN extern struct pp_fd_slot *pp_fdtab;
 PP_HIDDEN extern unsigned pp_fdtab_slots;            /* PP_FD_SLOTS once mapped, else 0 */
 PP_HIDDEN extern _Atomic uint64_t pp_io_fast_ticks;  /* durations below this may take pp_io_fast */
-/* pp.h's globals that every I/O hook reads, declared again as what they are (defined in this
- * library, hidden by -fvisibility=hidden): each is then one pc-relative load, not two. */
-PP_HIDDEN extern atomic_int pp_active;
-PP_HIDDEN extern int pp_tsc;
-PP_HIDDEN extern _Atomic uint64_t pp_tsc_mult;
-PP_HIDDEN extern _Atomic uint64_t pp_interval_ticks;
 /* pp_io_done less its fast path; leaves errno as it found it. */
 void pp_io_slow(struct pp_thread *t, int fn, int fd, int op, int64_t result, uint64_t t0,
                 uint64_t t1, int64_t offset);

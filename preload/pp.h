@@ -33,6 +33,8 @@
 #include "phaseprof/codec.h"
 
 #define PP_EXPORT __attribute__((visibility("default")))
+/* Globals of this library, declared as what they are (it is built -fvisibility=hidden): a read
+ * is then one pc-relative load, not a load of its GOT entry first. */
 #define PP_HIDDEN __attribute__((visibility("hidden")))
 #define PP_TLS __attribute__((tls_model("initial-exec"))) __thread
 #define pp_likely(x) __builtin_expect(!!(x), 1)
@@ -84,14 +86,14 @@ struct pp_config {
     int nsettings;
 };
 enum { PP_COUNTERS_AUTO, PP_COUNTERS_PAPI, PP_COUNTERS_SW, PP_COUNTERS_NONE };
-extern struct pp_config pp_cfg;
+PP_HIDDEN extern struct pp_config pp_cfg;
 /* Returns 0 when tracing should go on, -1 when it must stay off (setuid, excluded, disabled). */
 int pp_config_load(void);
 
 /* ---------- state ---------- */
 /* 1 once init succeeded and while tracing is on; set to 0 for good by a fatal output error. */
-extern atomic_int pp_active;
-extern pid_t pp_pid;
+PP_HIDDEN extern atomic_int pp_active;
+PP_HIDDEN extern pid_t pp_pid;
 /* What every hook reads lives in one thread-local block: a shared library reaches each
  * initial-exec TLS variable through its own GOT slot, so one block costs one load.  The
  * allocation fast path (wrap_alloc.c) only counts down, here rather than in struct pp_thread:
@@ -214,10 +216,10 @@ static inline uint64_t pp_now(void)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 /* Durations (clock.c says why): ticks of the invariant TSC, or ns where there is none. */
-extern int pp_tsc;
-extern _Atomic uint64_t pp_tsc_mult;              /* ns per tick x 2^32 (2^32 without a TSC) */
-extern _Atomic uint64_t pp_interval_ticks;        /* the sampling interval, in ticks */
-extern _Atomic uint64_t pp_us_ticks;              /* ticks per µs */
+PP_HIDDEN extern int pp_tsc;
+PP_HIDDEN extern _Atomic uint64_t pp_tsc_mult;              /* ns per tick x 2^32 (2^32 without a TSC) */
+PP_HIDDEN extern _Atomic uint64_t pp_interval_ticks;        /* the sampling interval, in ticks */
+PP_HIDDEN extern _Atomic uint64_t pp_us_ticks;              /* ticks per µs */
 static inline uint64_t pp_ticks(void)
 {
 #if defined(__x86_64__)
@@ -231,7 +233,7 @@ static inline uint64_t pp_ticks_ns(uint64_t d)
     return (uint64_t)(((unsigned __int128)d * atomic_load_explicit(&pp_tsc_mult, memory_order_relaxed)) >> 32);
 }
 uint64_t pp_thread_cpu_ns(void);
-extern uint64_t pp_clock_cost_ns;     /* cost of the pair of duration reads around a timed call */
+PP_HIDDEN extern uint64_t pp_clock_cost_ns;     /* cost of the pair of duration reads around a timed call */
 void pp_clock_calibrate(void);
 void pp_clock_refine(void);           /* at each SAMPLE */
 /* The same from a duration read (pp_ticks) taken at the end of a timed call. */
@@ -291,7 +293,7 @@ int pp_output_protect(int fd);
 int pp_output_write(const void *data, size_t len);  /* whole chunk; turns tracing off on failure */
 void pp_output_finish(int exit_status); /* flush all threads, FOOTER; idempotent per process */
 void pp_output_after_fork_child(void);  /* new file for the child */
-extern atomic_uint pp_footer_flags;
+PP_HIDDEN extern atomic_uint pp_footer_flags;
 
 /* ---------- I/O accounting (io_account.c, fdtab.c) ---------- */
 /* After an I/O call: result >= 0 bytes (or 0 for meta/sync), < 0 = -errno.  offset: explicit
