@@ -12,7 +12,8 @@
  * from the buffer are counted (calls, bytes) but not timed, which loses only their memcpy time.
  * This is exact for I/O time, unlike 1-in-N sampling, which aliases with the buffer period (a
  * 64-byte record into a 4 KiB buffer flushes exactly every 64th call).  printf-family output
- * length is unknown in advance: those are timed when less than PRINTF_ROOM bytes are left.
+ * length is unknown in advance: those are timed when less than PRINTF_ROOM bytes are left, and
+ * counted untimed after all when the buffer took the whole output (STAYED).
  * Per-character calls (fputc, getc, …) thus cost a pointer compare and a few increments.
  *
  * Never: allocate, take a FILE lock (only the FILE's pointers are read, racily, to choose whether
@@ -145,8 +146,12 @@ static inline int64_t rd_result(FILE *fp, int64_t bytes, int e)
 
 /* The common shape: enter, pick timed or not, run the real call with the guard released (it
  * may allocate a buffer, or block on a pipe while a signal handler does I/O), account, leave.
- * ACCOUNT runs guarded with r (result), e (errno), t0/t1 (0 when not timed) in scope. */
-#define STDIO_CALL(FP, FAST, TYPE, CALL, ACCOUNT) do {                          \
+ * ACCOUNT runs guarded with r (result), e (errno), t0/t1 (0 when not timed) in scope.  STAYED,
+ * evaluated after a call timed because it might reach the file, says it did not after all (the
+ * buffer took it all): it is then counted as one served from the buffer, untimed, and the
+ * second duration read is saved (printf, whose length is known only afterwards). */
+#define STDIO_CALL(FP, FAST, TYPE, CALL, ACCOUNT) STDIO_CALL_IF(FP, FAST, 0, TYPE, CALL, ACCOUNT)
+#define STDIO_CALL_IF(FP, FAST, STAYED, TYPE, CALL, ACCOUNT) do {               \
         struct pp_thread *t = pp_io_enter();                                    \
         if (!t) return CALL;                                                    \
         FILE *fp_ = (FP);                                                       \
@@ -166,10 +171,12 @@ static inline int64_t rd_result(FILE *fp, int64_t bytes, int e)
             pp_guard = 0;                                                       \
             return r;                                                           \
         }                                                                       \
-        uint64_t t0 = pp_ticks();                                                 \
+        uint64_t t0 = pp_ticks();                                               \
         r = CALL;                                                               \
         int e = errno;                                                          \
-        uint64_t t1 = pp_ticks();                                                 \
+        uint64_t t1 = 0;                                                        \
+        if (STAYED) t0 = 0;                                                     \
+        else t1 = pp_ticks();                                                   \
         pp_guard = 1;                                                           \
         ACCOUNT;                                                                \
         pp_guard = 0;                                                           \
@@ -225,8 +232,11 @@ PP_EXPORT int __overflow(FILE *fp, int c)
 
 /* printf family: forwarded with a va_list to the real v*printf (same formatting code as the
  * variadic entry points). */
+#define PF_STAYED (r >= 0 && (uintptr_t)fp_->_IO_write_base == wb &&                  \
+                   (uintptr_t)fp_->_IO_write_ptr == wp + (uintptr_t)r)
 #define PRINTF(FP, CALL) \
-    STDIO_CALL(FP, pf_fast(fp_), int, CALL, W_ACCOUNT(fprintf, r < 0 ? -(int64_t)e : (int64_t)r))
+    STDIO_CALL_IF(FP, pf_fast(fp_), PF_STAYED, int, CALL, \
+                  W_ACCOUNT(fprintf, r < 0 ? -(int64_t)e : (int64_t)r))
 
 PP_EXPORT int vfprintf(FILE *fp, const char *f, va_list ap) { PP_REAL(vfprintf); PRINTF(fp, real_vfprintf(fp, f, ap)); }
 PP_EXPORT int vprintf(const char *f, va_list ap) { PP_REAL(vfprintf); PRINTF(stdout, real_vfprintf(stdout, f, ap)); }

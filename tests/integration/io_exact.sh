@@ -69,3 +69,30 @@ PHASEPROF_IO_THRESHOLD_US=0 PHASEPROF_IO_EVENTS_MAX=100000 LD_PRELOAD="$LIB" PHA
 n=$("${ST[@]}" count "$d" IO_EVENT fn=write)
 expect exact.io_events_every_write "$n" 200
 trace_check exact.uncapped_flag "$d" --complete --no-foot-flag EVENTS_CAPPED
+
+# printf into a full-buffered file: the calls that may fill the buffer are timed and, when the
+# buffer took all of it after all, counted untimed; the ones that flushed keep their time, so the
+# file's write time is that of its flushes (about bytes / 4 KiB of them), not just fclose's.
+cat >"$T/pf.c" <<'CEOF'
+#include <stdio.h>
+int main(int argc, char **argv)
+{
+    FILE *f = fopen(argv[1], "w");
+    if (!f) return 1;
+    for (int i = 0; i < 200000; i++) fprintf(f, "record %d of %s\n", i, "printf");
+    return fclose(f) != 0;
+}
+CEOF
+if cc -O2 -o "$T/pf" "$T/pf.c"; then
+    d="$T/pf_trace"
+    LD_PRELOAD="$LIB" PHASEPROF_OUTPUT="$d" "$T/pf" "$T/pf.out"
+    want=$(stat -c %s "$T/pf.out")
+    expect exact.printf_bytes "$("${ST[@]}" file "$d" '*/pf.out' write_bytes)" "$want"
+    expect exact.printf_calls "$("${ST[@]}" file "$d" '*/pf.out' writes)" 200000
+    ns=$("${ST[@]}" file "$d" '*/pf.out' write_ns)
+    flushes=$((want / 4096))          # each a write() of at least half a microsecond
+    if [ "${ns:-0}" -ge $((flushes * 500)) ]; then pass exact.printf_flushes_timed
+    else fail exact.printf_flushes_timed "write_ns=$ns for about $flushes flushes"; fi
+else
+    fail exact.printf_build "cc failed"
+fi
