@@ -18,6 +18,15 @@ PP_TLS int pp_thread_gone;        /* this thread already ran its exit path: neve
 enum { SLOT_FREE, SLOT_CLAIMED, SLOT_LIVE };
 static struct pp_thread *slots[PP_MAX_THREADS];
 static atomic_int slot_state[PP_MAX_THREADS];
+/* 1 + the highest slot ever claimed: the scans at exit, exec and fork stop there instead of
+ * reading all PP_MAX_THREADS states (most processes have one thread). */
+static atomic_int slot_hiwater;
+
+static void note_slot(int i)
+{
+    int h = atomic_load(&slot_hiwater);
+    while (h < i + 1 && !atomic_compare_exchange_weak(&slot_hiwater, &h, i + 1)) {}
+}
 static pthread_key_t exit_key;
 static atomic_uint_fast64_t retired_records, retired_dropped;  /* from threads that ended */
 static int key_ok;
@@ -109,6 +118,7 @@ struct pp_thread *pp_thread_attach(void)
         int expect = SLOT_FREE;
         if (atomic_load_explicit(&slot_state[i], memory_order_relaxed) == SLOT_FREE &&
             atomic_compare_exchange_strong(&slot_state[i], &expect, SLOT_CLAIMED)) {
+            note_slot(i);            /* before the slot can be seen live */
             t = setup(i, pp_parent_tid);
             if (!t) atomic_store(&slot_state[i], SLOT_FREE);
             break;
@@ -232,7 +242,7 @@ unsigned pp_threads_flush_all(uint64_t now, unsigned *lost)
 {
     unsigned n = 0;
     *lost = 0;
-    for (int i = 0; i < PP_MAX_THREADS; i++) {
+    for (int i = 0, n = atomic_load(&slot_hiwater); i < n; i++) {
         if (atomic_load(&slot_state[i]) != SLOT_LIVE) continue;
         struct pp_thread *t = slots[i];
         if (t == pp_self && !t->dead) pp_sample_emit(t, now);
@@ -246,7 +256,7 @@ unsigned pp_threads_flush_all(uint64_t now, unsigned *lost)
 void pp_threads_after_fork_child(void)
 {
     struct pp_thread *me = pp_self;
-    for (int i = 0; i < PP_MAX_THREADS; i++)
+    for (int i = 0, n = atomic_load(&slot_hiwater); i < n; i++)
         if (!me || i != me->slot) atomic_store(&slot_state[i], SLOT_FREE);
     pp_selfcost_after_fork_child(me);
     if (me) {
@@ -279,7 +289,7 @@ void pp_threads_totals(uint64_t *records, uint64_t *dropped)
 {
     *records = pp_proc->records + atomic_load(&retired_records);
     *dropped = pp_proc->dropped + atomic_load(&retired_dropped);
-    for (int i = 0; i < PP_MAX_THREADS; i++) {
+    for (int i = 0, n = atomic_load(&slot_hiwater); i < n; i++) {
         if (!slots[i] || atomic_load(&slot_state[i]) != SLOT_LIVE) continue;
         *records += slots[i]->records;
         *dropped += slots[i]->dropped;
@@ -288,14 +298,14 @@ void pp_threads_totals(uint64_t *records, uint64_t *dropped)
 
 void pp_threads_each(void (*fn)(struct pp_thread *, void *), void *arg)
 {
-    for (int i = 0; i < PP_MAX_THREADS; i++)
+    for (int i = 0, n = atomic_load(&slot_hiwater); i < n; i++)
         if (slots[i] && atomic_load(&slot_state[i]) == SLOT_LIVE) fn(slots[i], arg);
 }
 
 /* The program took our sampling signal: delete every thread's timer (ids are process-wide). */
 void pp_sampler_stop_all_timers(void)
 {
-    for (int i = 0; i < PP_MAX_THREADS; i++) {
+    for (int i = 0, n = atomic_load(&slot_hiwater); i < n; i++) {
         struct pp_thread *t = slots[i];
         if (t && atomic_load(&slot_state[i]) == SLOT_LIVE && t->has_timer) pp_sampler_thread_stop(t);
     }
@@ -304,6 +314,6 @@ void pp_sampler_stop_all_timers(void)
 /* Before exec: write every other live thread's chunk, keeping them usable if exec fails. */
 void pp_threads_flush_live(void)
 {
-    for (int i = 0; i < PP_MAX_THREADS; i++)
+    for (int i = 0, n = atomic_load(&slot_hiwater); i < n; i++)
         if (atomic_load(&slot_state[i]) == SLOT_LIVE && slots[i] != pp_self) pp_flush(slots[i]);
 }
