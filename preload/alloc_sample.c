@@ -71,14 +71,7 @@ static unsigned slot_of(uint64_t p) { return pp_live_slot_of(p); }
 
 static void live_add(uint64_t p)
 {
-    if (!live) {
-        void *m = (void *)syscall(SYS_mmap, 0, LIVE_SLOTS * sizeof(uint64_t), PROT_READ | PROT_WRITE,
-                                  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-        if (m == MAP_FAILED) return;
-        uint64_t *expect = 0;
-        if (!atomic_compare_exchange_strong((_Atomic(uint64_t *) *)&live, (uint64_t **)&expect, m))
-            syscall(SYS_munmap, m, LIVE_SLOTS * sizeof(uint64_t));
-    }
+    if (!live && !pp_map_once((_Atomic(void *) *)&live, LIVE_SLOTS * sizeof(uint64_t))) return;
     for (unsigned i = 0, k = slot_of(p); i < 32; i++, k = (k + 1) & (LIVE_SLOTS - 1)) {
         uint64_t cur = atomic_load_explicit(&live[k], memory_order_relaxed);
         if ((cur == 0 || cur == 1) && atomic_compare_exchange_strong(&live[k], &cur, p)) {

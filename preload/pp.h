@@ -363,6 +363,13 @@ static inline void pp_self_slow(struct pp_thread *t, uint64_t self0, uint64_t t1
     t->self_ns += (own < 2000 ? own : 2000) + pp_clock_cost_ns;
 }
 
+/* ---------- our own tables (mapping.c) ---------- */
+/* The zeroed anonymous mapping of `bytes` in *slot, made by the first caller (racing threads:
+ * one wins, the others unmap theirs); NULL if it cannot be made.  PP_MAP_ONCE keeps the type. */
+void *pp_map_once(_Atomic(void *) *slot, size_t bytes);
+#define PP_MAP_ONCE(slot, bytes) \
+    ((__typeof__(atomic_load(&(slot))))pp_map_once((_Atomic(void *) *)&(slot), (bytes)))
+
 /* ---------- logging (log.c): one line, "phaseprof[PID]: ...", async-signal-safe ---------- */
 void pp_log(const char *fmt_literal, const char *a, const char *b);
 void pp_log_str(const char *msg);

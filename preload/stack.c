@@ -79,14 +79,7 @@ static struct sslot *stack_table(void)
 {
     struct sslot *t = atomic_load_explicit(&stacks, memory_order_acquire);
     if (pp_likely(t != 0) || !pp_cfg.stacks) return t;
-    void *m = (void *)syscall(SYS_mmap, 0, STACK_SLOTS * sizeof(struct sslot), PROT_READ | PROT_WRITE,
-                              MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (m == MAP_FAILED) return 0;
-    if (!atomic_compare_exchange_strong(&stacks, &t, (struct sslot *)m)) {
-        syscall(SYS_munmap, m, STACK_SLOTS * sizeof(struct sslot));   /* another thread's won */
-        return t;
-    }
-    return m;
+    return PP_MAP_ONCE(stacks, STACK_SLOTS * sizeof(struct sslot));
 }
 
 static int find_self(struct dl_phdr_info *info, size_t size, void *data)

@@ -36,16 +36,7 @@ int pp_strings_init(void)
  * handler); NULL if that fails. */
 static struct slot *big_table(void)
 {
-    struct slot *t = atomic_load_explicit(&table, memory_order_acquire);
-    if (pp_likely(t != 0)) return t;
-    void *m = (void *)syscall(SYS_mmap, 0, SLOTS * sizeof(struct slot), PROT_READ | PROT_WRITE,
-                              MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (m == MAP_FAILED) return 0;
-    if (!atomic_compare_exchange_strong(&table, &t, (struct slot *)m)) {
-        syscall(SYS_munmap, m, SLOTS * sizeof(struct slot));   /* another thread's won */
-        return t;
-    }
-    return m;
+    return PP_MAP_ONCE(table, SLOTS * sizeof(struct slot));
 }
 
 /* After fork the child's file holds none of the parent's STRING records: forget them all.  The
