@@ -6,7 +6,7 @@
 # difference; hooked_calls must count every malloc and free.
 source "$(dirname "$0")/../lib.sh"
 [ -x "$PROGS/alloc_pairs" ] || { fail selfcost.built "$PROGS/alloc_pairs missing (make progs)"; exit 1; }
-PAIRS=3000000
+PAIRS=20000000   # 40 M calls: what tracing adds (~50 ms) stands well above run-to-run noise (~5 ms)
 python3 - "$LIB" "$PROGS/alloc_pairs" "$PAIRS" "$T" "$PP" <<'PY'
 import os, re, resource, subprocess, sys
 lib, prog, pairs, tmp, pp = sys.argv[1:]
