@@ -30,6 +30,7 @@ int pp_tsc;
 _Atomic uint64_t pp_tsc_mult = 1ull << 32;      /* fixed point: one multiply per conversion */
 _Atomic uint64_t pp_interval_ticks = UINT64_MAX / 2;
 _Atomic uint64_t pp_us_ticks = 1000;             /* ticks per µs */
+_Atomic uint64_t pp_io_fast_ticks;
 uint64_t pp_clock_cost_ns;
 static uint64_t tsc0, mono0;   /* the reference pair, read at start-up */
 static int settled;            /* the rate was measured over a second or more: final */
@@ -52,16 +53,29 @@ static int tsc_invariant(void)
 #endif
 }
 
-static void set_rate(uint64_t dns, uint64_t dticks)
+/* ns per tick r, and every figure in ticks that follows from it. */
+static void set_rate(double r)
+{
+    uint64_t m = (uint64_t)(r * 4294967296.0);
+    atomic_store_explicit(&pp_tsc_mult, m, memory_order_relaxed);
+    atomic_store_explicit(&pp_us_ticks, (uint64_t)(1000.0 / r), memory_order_relaxed);
+    atomic_store_explicit(&pp_interval_ticks, (uint64_t)((double)pp_cfg.interval_ns / r),
+                          memory_order_relaxed);
+    uint64_t q = 0;
+    if (!pp_cfg.events_all) {
+        /* ns = d * m >> 32 >= threshold needs d >= (threshold << 32) / m */
+        unsigned __int128 x = ((unsigned __int128)pp_cfg.io_threshold_ns << 32) / m;
+        q = x > (unsigned __int128)INT64_MAX ? (uint64_t)INT64_MAX : (uint64_t)x;
+        q -= q / 64;               /* a margin for a thread that reads the new rate late */
+    }
+    atomic_store_explicit(&pp_io_fast_ticks, q, memory_order_relaxed);
+}
+
+static void measured_rate(uint64_t dns, uint64_t dticks)
 {
     if (!dticks || !dns) return;
     double r = (double)dns / (double)dticks;
-    if (r <= 0 || r >= 1e3) return;            /* nonsense: keep what we have */
-    atomic_store_explicit(&pp_tsc_mult, (uint64_t)(r * 4294967296.0), memory_order_relaxed);
-    atomic_store_explicit(&pp_us_ticks, (uint64_t)(1000.0 / r), memory_order_relaxed);
-    if (pp_cfg.interval_ns)
-        atomic_store_explicit(&pp_interval_ticks, (uint64_t)((double)pp_cfg.interval_ns / r),
-                              memory_order_relaxed);
+    if (r > 0 && r < 1e3) set_rate(r);         /* else nonsense: keep what we have */
 }
 
 /* The rate, roughly, and the cost of a pair of duration reads: what a timed call pays for its
@@ -78,8 +92,8 @@ void pp_clock_calibrate(void)
     }
     uint64_t c1 = pp_ticks(), m1 = pp_now();
     tsc0 = c0; mono0 = m0;
-    if (pp_tsc) set_rate(m1 - m0, c1 - c0);
-    else atomic_store_explicit(&pp_interval_ticks, pp_cfg.interval_ns, memory_order_relaxed);
+    if (pp_tsc) measured_rate(m1 - m0, c1 - c0);
+    else set_rate(1.0);                        /* ticks are ns */
     pp_clock_cost_ns = best == ~0ull ? 0 : pp_ticks_ns(best);
 }
 
@@ -89,6 +103,6 @@ void pp_clock_refine(void)
     if (!pp_tsc || settled) return;
     uint64_t m = pp_now(), c = pp_ticks();
     if (m - mono0 < 1000000 || c <= tsc0) return;
-    set_rate(m - mono0, c - tsc0);
+    measured_rate(m - mono0, c - tsc0);
     if (m - mono0 > 1000000000) settled = 1;
 }

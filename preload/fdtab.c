@@ -324,28 +324,6 @@ void account(struct pp_thread *t, int fn, int fd, struct fd_slot *s, int op, int
     if (t0) pp_tick_at(t, t1);
 }
 
-/* Calls faster than this many duration ticks are under the IO_EVENT threshold, so they may take
- * pp_io_fast (0: none may, as with PHASEPROF_EVENTS=all, which records every call).  Set by the
- * general path when the tick rate changes: every thread takes that path at least once per
- * interval (its SAMPLE is written there), right where a refined rate comes in. */
-_Atomic uint64_t pp_io_fast_ticks;
-static _Atomic uint64_t fast_mult;
-
-static void fast_ticks_update(void)
-{
-    uint64_t m = atomic_load_explicit(&pp_tsc_mult, RLX);
-    if (pp_likely(m == atomic_load_explicit(&fast_mult, RLX))) return;
-    uint64_t q = 0;
-    if (!pp_cfg.events_all && m) {
-        /* ns = d * m >> 32 >= threshold needs d >= (threshold << 32) / m */
-        unsigned __int128 x = ((unsigned __int128)pp_cfg.io_threshold_ns << 32) / m;
-        q = x > (unsigned __int128)INT64_MAX ? (uint64_t)INT64_MAX : (uint64_t)x;
-        q -= q / 64;                 /* a margin for a rate refined after this */
-    }
-    atomic_store_explicit(&pp_io_fast_ticks, q, RLX);
-    atomic_store_explicit(&fast_mult, m, RLX);
-}
-
 /* A slot's first call: classified and marked used, as account() would; then the call itself
  * may be counted by the fast path (sqlite's journal: a file opened, used, closed in every
  * transaction).  Returns 1 when it was. */
@@ -377,7 +355,6 @@ void pp_io_slow(struct pp_thread *t, int fn, int fd, int op, int64_t result, uin
 {
     int e = errno;
     struct fd_slot *s = fd >= 0 && result != -EBADF ? slot_of(fd) : 0;
-    fast_ticks_update();
     if (s && result >= 0 && first_call(t, s, fn, fd, op, result, t0, t1, offset)) {
         errno = e;
         return;
@@ -413,7 +390,6 @@ void pp_stdio_slow(struct pp_thread *t, int fn, int fd, int op, int64_t result, 
 {
     int e = errno;
     struct fd_slot *s = slot_of(fd);
-    fast_ticks_update();
     if (s && result >= 0 && !(fn == PP_FN_fflush && result == 0) &&
         first_call(t, s, fn, fd, op, result, t0, t1, -1)) {
         errno = e;
@@ -470,7 +446,6 @@ void pp_io_done_path(struct pp_thread *t, int fn, int dirfd, const char *path, i
     if (pp_unlikely(pp_cfg.events_all))
         pp_call_event(t, fn, (uint64_t)(int64_t)-1, result, pp_now() - ns, ns);
     pp_tick_at(t, t1);
-    fast_ticks_update();
     errno = e;
 }
 

@@ -102,7 +102,6 @@ struct pp_fd_slot {
 };
 PP_HIDDEN extern struct pp_fd_slot *pp_fdtab;
 PP_HIDDEN extern unsigned pp_fdtab_slots;            /* PP_FD_SLOTS once mapped, else 0 */
-PP_HIDDEN extern _Atomic uint64_t pp_io_fast_ticks;  /* durations below this may take pp_io_fast */
 /* pp_io_done less its fast path; leaves errno as it found it. */
 void pp_io_slow(struct pp_thread *t, int fn, int fd, int op, int64_t result, uint64_t t0,
                 uint64_t t1, int64_t offset);

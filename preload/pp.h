@@ -220,6 +220,9 @@ PP_HIDDEN extern int pp_tsc;
 PP_HIDDEN extern _Atomic uint64_t pp_tsc_mult;              /* ns per tick x 2^32 (2^32 without a TSC) */
 PP_HIDDEN extern _Atomic uint64_t pp_interval_ticks;        /* the sampling interval, in ticks */
 PP_HIDDEN extern _Atomic uint64_t pp_us_ticks;              /* ticks per µs */
+/* Calls faster than this are under the IO_EVENT threshold, so they may take pp_io_fast (0: none
+ * may, as with PHASEPROF_EVENTS=all, which records every call). */
+PP_HIDDEN extern _Atomic uint64_t pp_io_fast_ticks;
 static inline uint64_t pp_ticks(void)
 {
 #if defined(__x86_64__)
