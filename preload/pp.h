@@ -351,19 +351,22 @@ void pp_selfcost_totals(uint64_t *self_ns, uint64_t *hooked_calls);
  * section takes far less, so more means the thread was preempted in between (not our cost).
  * (The thread's CPU clock would not see a preemption, but it is a system call: it times only
  * start-up and the loading of libunwind, once per process.) */
-static inline void pp_self_add(struct pp_thread *t, uint64_t self0, uint64_t start, uint64_t cap_ns)
+static inline void pp_self_span(struct pp_thread *t, uint64_t self0, uint64_t span, uint64_t cap_ns)
 {
-    uint64_t inner = t->self_ns - self0, span = pp_now() - start;
+    uint64_t inner = t->self_ns - self0;
     uint64_t own = span > inner ? span - inner : 0;
     t->self_ns += own < cap_ns ? own : cap_ns;
+}
+static inline void pp_self_add(struct pp_thread *t, uint64_t self0, uint64_t start, uint64_t cap_ns)
+{
+    pp_self_span(t, self0, pp_now() - start, cap_ns);
 }
 /* After a timed call's bookkeeping that began at t1 (a duration read, pp_ticks): that, capped
  * as above, plus the pair of reads around the call. */
 static inline void pp_self_slow(struct pp_thread *t, uint64_t self0, uint64_t t1)
 {
-    uint64_t inner = t->self_ns - self0, span = pp_ticks_ns(pp_ticks() - t1);
-    uint64_t own = span > inner ? span - inner : 0;
-    t->self_ns += (own < 2000 ? own : 2000) + pp_clock_cost_ns;
+    pp_self_span(t, self0, pp_ticks_ns(pp_ticks() - t1), 2000);
+    t->self_ns += pp_clock_cost_ns;
 }
 
 /* ---------- our own tables (mapping.c) ---------- */

@@ -110,16 +110,12 @@ static inline void slow_self(struct pp_thread *t, uint64_t self0, uint64_t t1)
     t->self_ns = before + (t->self_ns - before) * 16;
 }
 
-/* A tick call is over (timed: t1 != 0): events=all records it (with its time, read here: only
- * 1 in SLOW_EVERY is timed there), and the interval may be due. */
+/* A tick call is over (timed: t1 != 0, always so without events=all, which stages every call
+ * and times 1 in SLOW_EVERY): the interval may be due. */
 static inline void tick_done(struct pp_thread *t, int fn, uint64_t a, int64_t b, uint64_t t0, uint64_t t1)
 {
-    if (pp_cfg.events_all) {
-        pp_call_stage(t, fn, a, b, t1 ? t1 - t0 : 0);
-        if (t1) pp_tick_at(t, t1);
-    } else {
-        pp_tick_at(t, t1);     /* every tick call is timed here */
-    }
+    if (pp_cfg.events_all) pp_call_stage(t, fn, a, b, t1 ? t1 - t0 : 0);
+    if (t1) pp_tick_at(t, t1);
 }
 
 /* After the real call of a slow-path allocation whose call and bytes were already counted down:
