@@ -30,7 +30,7 @@ ANALYZER_SRC := $(filter-out analyzer/main.c,$(wildcard analyzer/*.c))
 ANALYZER_OBJ := $(ANALYZER_SRC:analyzer/%.c=$(B)/analyzer/%.o)
 ANALYZER_CFLAGS := $(CFLAGS_COMMON) $(SAN) -Ianalyzer -DPP_LIBDIR='"$(PREFIX)/lib/phaseprof"' \
                    -DPP_MODELDIR='"$(PREFIX)/share/phaseprof/models"'
-ANALYZER_LIBS := -lcjson -ldw -lelf -lm
+ANALYZER_LIBS := -lcjson -ldw -lelf -lzstd -lm
 
 UNIT_SRC  := $(wildcard tests/unit/*.c)
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)

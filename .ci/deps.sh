@@ -12,14 +12,16 @@ set -u
 #   libunwind-dev   call stacks in the preload
 #   libcjson-dev    models and JSON output in the analyzer
 #   libdw-dev, libelf-dev   symbols and line numbers (elfutils)
+#   libzstd-dev     compressed trace chunks (written after the run, read by every command)
 # Tests: the real programs the integration tests record, plus the tools the harness uses.
+# python3-zstandard: the independent trace reader (tests/pptrace.py) reads compressed chunks.
 # libjemalloc2: a second allocator preloaded beside ours (stacking test, pitfalls 14 and 27).
 # chromium: the HTML report is opened headless and looked at.
 # stress-ng: programs the classifier was never trained on (tests/workloads/stressng_eval.py).
 REQUIRED=(
     build-essential clang make pkg-config
-    libpapi-dev libunwind-dev libcjson-dev libdw-dev libelf-dev
-    bash coreutils git python3 sqlite3 xz-utils file valgrind libxml2-utils libjemalloc2
+    libpapi-dev libunwind-dev libcjson-dev libdw-dev libelf-dev libzstd-dev
+    bash coreutils git python3 python3-zstandard sqlite3 xz-utils file valgrind libxml2-utils libjemalloc2
     chromium stress-ng
 )
 # `make bench` only: other profilers to compare against.

@@ -33,6 +33,7 @@
 #include <sys/types.h>
 #include <sys/wait.h>
 #include "phaseprof/trace.h"
+#include "compress.h"
 #include "util.h"
 
 #ifndef PP_LIBDIR
@@ -690,12 +691,17 @@ int cmd_record(int argc, char **argv)
     list_traces(dir, after);
     size_t files = 0, procs = 0;
     uint64_t bytes = 0, *pids = xcalloc(after->n + 1, sizeof *pids);
+    pp_zstats z = { 0 };
     for (size_t i = 0; i < after->n; i++) {
         if (names_has(before, after->v[i])) continue;
         char *p = xasprintf("%s/%s", dir, after->v[i]);
         uint64_t pid;
         uint64_t id = trace_run_id(p, &pid);
         struct stat st;
+        /* Compressed now that the program is done: its threads paid nothing for it (compress.c). */
+        char err[512];
+        if (id == run_id && pp_compress_trace(p, 3, &z, err, sizeof err) == PP_Z_ERROR)
+            say("warning: %s (left uncompressed)", err);
         if ((id == run_id || id == 0) && stat(p, &st) == 0) {
             files++;
             bytes += (uint64_t)st.st_size;
@@ -706,8 +712,12 @@ int cmd_record(int argc, char **argv)
         free(p);
     }
     free(pids);
-    char hb[32];
+    char hb[64], zb[32];
     human_bytes(bytes, hb, sizeof hb);
+    if (z.after < z.before) {
+        human_bytes(bytes + z.before - z.after, zb, sizeof zb);
+        snprintf(hb + strlen(hb), sizeof hb - strlen(hb), ", compressed from %s", zb);
+    }
     fprintf(stderr, "phaseprof record: traces in %s\n", dir);
     fprintf(stderr, "phaseprof record: %zu process%s traced, %zu trace file%s, %s (run %s); %s %s\n",
             procs, procs == 1 ? "" : "es", files, files == 1 ? "" : "s", hb, run_hex, cmd[0], how);

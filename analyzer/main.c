@@ -20,6 +20,7 @@
     X(info,   "describe traces: processes, threads, totals, completeness") \
     X(dump,   "print every record of a trace, one per line") \
     X(export, "convert traces to Chrome/Perfetto JSON, folded stacks or CSV") \
+    X(compress, "compress finished traces in place (record does it by itself)") \
     X(train,  "train the classifier or speedup model from labelled data")
 
 #define DECLARE(name, help) int cmd_##name(int argc, char **argv) __attribute__((weak));

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zstd.h>
 
 /* ---- kind table, built from the X-macro ---- */
 
@@ -112,6 +113,9 @@ struct pp_trace {
     /* read window */
     uint8_t *win;
     uint64_t win_off, win_len;
+    uint8_t *zraw;               /* a compressed chunk's payload, decompressed (PP_CHUNK_MAX) */
+    ZSTD_DCtx *zctx;
+    char zwhy[160];
     pp_trace_stats st;
     unsigned ndiag;
     /* tables */
@@ -164,6 +168,14 @@ static int chunk_crc_ok(const uint8_t *hdr, const uint8_t *payload, uint32_t len
 
 static uint32_t rd32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return v; }
 static uint64_t rd64(const uint8_t *p) { uint64_t v; memcpy(&v, p, 8); return v; }
+static int chunk_magic(uint32_t m) { return m == PP_CHUNK_MAGIC || m == PP_CHUNK_ZMAGIC; }
+/* "PHC" then 'K' or 'Z': the first bytes of a chunk, for resync and for a cut-short tail. */
+static int magic_prefix(const uint8_t *p, uint64_t n)
+{
+    static const uint8_t m[3] = { 'P', 'H', 'C' };
+    if (memcmp(p, m, n < 3 ? n : 3)) return 0;
+    return n < 4 || p[3] == 'K' || p[3] == 'Z';
+}
 
 /* ---- byte source ---- */
 
@@ -179,6 +191,10 @@ static void src_close(pp_trace *t)
     if (t->fd >= 0) close(t->fd);
     t->fd = -1;
     free(t->win);
+    free(t->zraw);
+    t->zraw = NULL;
+    ZSTD_freeDCtx(t->zctx);
+    t->zctx = NULL;
     t->win = NULL;
     t->win_off = t->win_len = 0;
 }
@@ -211,6 +227,36 @@ static const uint8_t *src_at(pp_trace *t, uint64_t off, uint64_t n, uint64_t *ha
         return NULL;
     }
     return t->win;
+}
+
+/* The records of a chunk whose stored payload is pl[0, stored): pl itself, or for a compressed
+ * (PHCZ) chunk its bytes decompressed into t->zraw, valid until the next call.  NULL with *why
+ * when they do not decompress to exactly the raw length the chunk states. */
+static const uint8_t *chunk_records(pp_trace *t, int compressed, const uint8_t *pl, uint32_t stored,
+                                    uint32_t *len, const char **why)
+{
+    *len = stored;
+    if (!compressed) return pl;
+    *why = t->zwhy;
+    if (stored < 4) { snprintf(t->zwhy, sizeof t->zwhy, "compressed chunk without its raw length"); return NULL; }
+    uint32_t raw = rd32(pl);
+    if (raw > PP_CHUNK_MAX) {
+        snprintf(t->zwhy, sizeof t->zwhy, "compressed chunk's raw length %" PRIu32 " over the 1 MiB limit", raw);
+        return NULL;
+    }
+    if (!t->zraw) t->zraw = xmalloc(PP_CHUNK_MAX);
+    if (!t->zctx && !(t->zctx = ZSTD_createDCtx())) die("out of memory");
+    size_t got = ZSTD_decompressDCtx(t->zctx, t->zraw, raw, pl + 4, stored - 4);
+    if (ZSTD_isError(got)) {
+        snprintf(t->zwhy, sizeof t->zwhy, "compressed chunk does not decompress (zstd: %s)", ZSTD_getErrorName(got));
+        return NULL;
+    }
+    if (got != raw) {
+        snprintf(t->zwhy, sizeof t->zwhy, "compressed chunk holds %zu bytes, not the %" PRIu32 " it states", got, raw);
+        return NULL;
+    }
+    *len = raw;
+    return t->zraw;
 }
 
 /* ---- id maps ---- */
@@ -478,7 +524,7 @@ static int validate_chunk(pp_trace *t, const uint8_t *payload, uint32_t len, uin
 static int chunk_at(pp_trace *t, uint64_t off, int *tail)
 {
     const uint8_t *h = src_at(t, off, sizeof(struct pp_chunk_header), NULL);
-    if (!h || rd32(h) != PP_CHUNK_MAGIC) return 0;
+    if (!h || !chunk_magic(rd32(h))) return 0;
     uint32_t len = rd32(h + 4);
     if (len > PP_CHUNK_MAX) return 0;
     uint64_t have;
@@ -492,14 +538,14 @@ static int chunk_at(pp_trace *t, uint64_t off, int *tail)
 /* From off (inside damage), finds the next good chunk; returns its offset or t->size. */
 static uint64_t resync(pp_trace *t, uint64_t off, int *tail)
 {
-    static const uint8_t magic[4] = { 'P', 'H', 'C', 'K' };
+    static const uint8_t magic[3] = { 'P', 'H', 'C' };
     while (off + 4 <= t->size) {
         uint64_t have;
         uint64_t n = t->size - off < WINDOW ? t->size - off : WINDOW;
         const uint8_t *w = src_at(t, off, n, &have);
         if (!w) return t->size;
-        const uint8_t *hit = memmem(w, (size_t)n, magic, 4);
-        if (!hit) { off += n - 3; continue; }      /* a magic may straddle the window edge */
+        const uint8_t *hit = memmem(w, (size_t)n, magic, 3);
+        if (!hit) { off += n - 2; continue; }      /* a magic may straddle the window edge */
         uint64_t cand = off + (uint64_t)(hit - w);
         if (chunk_at(t, cand, tail)) return cand;
         off = cand + 1;
@@ -522,10 +568,9 @@ static void index_pass(pp_trace *t)
         if (!h) {
             /* fewer than 32 bytes left: the start of a chunk cut short, or junk */
             const uint8_t *rest = src_at(t, off, have, NULL);
-            static const uint8_t magic[4] = { 'P', 'H', 'C', 'K' };
-            if (rest && !memcmp(rest, magic, have < 4 ? have : 4)) { t->st.truncated = 1; break; }
+            if (rest && magic_prefix(rest, have)) { t->st.truncated = 1; break; }
             bad = "junk at the end of the file (not a chunk header)";
-        } else if (rd32(h) != PP_CHUNK_MAGIC) {
+        } else if (!chunk_magic(rd32(h))) {
             bad = "bad chunk magic";
         } else if (rd32(h + 4) > PP_CHUNK_MAX) {
             bad = "chunk payload length over the 1 MiB limit";
@@ -562,19 +607,25 @@ static void index_pass(pp_trace *t)
             off = next;
             continue;
         }
+        /* Records of a compressed chunk are placed at offsets in its decompressed payload. */
+        uint32_t stored = len;
+        const char *why;
+        int z = rd32(hdr) == PP_CHUNK_ZMAGIC;
+        const uint8_t *recs = chunk_records(t, z, pl, stored, &len, &why);
         pp_chunk_info ci = { .off = off, .len = len, .tid = rd32(hdr + 12), .seq = rd64(hdr + 16),
-                             .base_ns = rd64(hdr + 24) };
+                             .base_ns = rd64(hdr + 24), .zlen = z ? stored : 0 };
         uint64_t unknown = 0;
         int has_ts = 0;
-        if (validate_chunk(t, pl, len, off + H, &ci, &pend, &npend, &cap_pend, &unknown, &has_ts)) {
+        if (!recs) diag(t, off + H, "%s; chunk skipped", why);
+        if (!recs || validate_chunk(t, recs, len, off + H, &ci, &pend, &npend, &cap_pend, &unknown, &has_ts)) {
             /* the CRC says the writer wrote it so: skip exactly this chunk */
             t->st.bad_chunks++;
             t->st.malformed++;
-            t->st.bad_bytes += H + len;
-            off += H + len;
+            t->st.bad_bytes += H + stored;
+            off += H + stored;
             continue;
         }
-        harvest(t, pl, pend, npend);
+        harvest(t, recs, pend, npend);
         xgrow((void **)&t->chunks, &t->cap_chunks, t->nchunks + 1, sizeof *t->chunks);
         t->chunks[t->nchunks++] = ci;
         t->st.chunks++;
@@ -586,7 +637,7 @@ static void index_pass(pp_trace *t)
             if (ci.last_ns > t->st.last_ns) t->st.last_ns = ci.last_ns;
         }
         note_tid(t, ci.tid);
-        off += H + len;
+        off += H + stored;
     }
     free(pend);
     /* i fields naming no STRING: the writer drops a STRING record when its buffer is busy */
@@ -768,8 +819,14 @@ static int load_chunk(pp_trace *t)
             return 0;
         }
         uint64_t off = c->off + sizeof(struct pp_chunk_header);
-        const uint8_t *p = src_at(t, off, c->len, NULL);
+        const uint8_t *p = src_at(t, off, c->zlen ? c->zlen : c->len, NULL);
         if (!p) { diag(t, off, "the file changed while being read"); return 0; }
+        if (c->zlen) {
+            uint32_t len;
+            const char *why;
+            p = chunk_records(t, 1, p, c->zlen, &len, &why);
+            if (!p || len != c->len) { diag(t, off, "the file changed while being read"); return 0; }
+        }
         t->it_base = p;
         t->it_p = p;
         t->it_end = p + c->len;

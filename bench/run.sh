@@ -373,7 +373,13 @@ tb=$(col_med "$name" 5)
 nev=$("$PP" info "$TD" 2>/dev/null | sed -n 's/^ *calls: \([0-9][0-9]*\) (every call.*/\1/p' | tail -1)
 [ -n "$nev" ] || nev=$((2 * EVENTS_ALL_PAIRS))
 bpe=$(calc "($tb - $HDR) / $nev")
-row "churn, EVENTS=all" "trace bytes per event ($nev events)" "$(fmt "$bpe" 2)" "≤ 10 B (≤ 4 compressed)" "$(judge "$bpe" '<=' 10)" "$CMD"
+row "churn, EVENTS=all" "trace bytes per event ($nev events)" "$(fmt "$bpe" 2)" "≤ 10 B" "$(judge "$bpe" '<=' 10)" "$CMD"
+# The last traced run's trace, compressed after the fact as `phaseprof record` leaves it.
+z0=$(date +%s%N); "$PP" compress "$TD" >/dev/null 2>&1; z1=$(date +%s%N)
+zs=$(calc "($z1 - $z0) / 1e9")
+zb=$(dir_bytes "$TD")
+zpe=$(calc "($zb - $HDR) / $nev")
+row "churn, EVENTS=all" "trace bytes per event, compressed ($(fmt "$zb" 0) B; \`phaseprof compress\` took $(fmt "$zs" 2) s, after the run)" "$(fmt "$zpe" 2)" "≤ 4 B" "$(judge "$zpe" '<=' 4)" "$CMD; $B/phaseprof compress DIR"
 
 # ---------------------------------------------------------------- small writes, stdio records
 name=writes

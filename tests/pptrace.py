@@ -151,6 +151,19 @@ def decode(buf, pos, end, fields, state):
     return rec
 
 
+CHUNK, ZCHUNK = 0x4B434850, 0x5A434850     # "PHCK", "PHCZ" (compressed: u32 raw_len + zstd frame)
+
+
+def unzstd(z, raw_len):
+    """Decompresses one zstd frame: Debian's python3-zstandard, else the zstd command."""
+    try:
+        import zstandard
+        return zstandard.ZstdDecompressor().decompress(z, max_output_size=raw_len)
+    except ImportError:
+        import subprocess
+        return subprocess.run(["zstd", "-d", "-q", "-c"], input=z, stdout=subprocess.PIPE, check=True).stdout
+
+
 def read_trace(path):
     """Returns a dict describing the file; never raises for a damaged file."""
     info = {"path": path, "header": None, "footer": None, "chunks": 0, "bad_chunks": 0,
@@ -169,13 +182,13 @@ def read_trace(path):
             info["truncated"] = True
             break
         magic, plen, crc, tid, seq, base = struct.unpack_from("<IIIIQQ", data, pos)
-        if magic != 0x4B434850 or plen > (1 << 20):
+        if magic not in (CHUNK, ZCHUNK) or plen > (1 << 20):
             info["bad_chunks"] += 1
             # resync on the next chunk magic, as a reader must
-            nxt = data.find(b"PHCK", pos + 1)
-            if nxt < 0:
+            found = [n for n in (data.find(b"PHCK", pos + 1), data.find(b"PHCZ", pos + 1)) if n >= 0]
+            if not found:
                 break
-            pos = nxt
+            pos = min(found)
             continue
         if pos + 32 + plen > len(data):
             info["truncated"] = True
@@ -185,6 +198,18 @@ def read_trace(path):
             info["bad_chunks"] += 1
             pos += 32 + plen
             continue
+        if magic == ZCHUNK:
+            try:
+                raw_len = struct.unpack_from("<I", payload, 0)[0]
+                payload = unzstd(payload[4:], raw_len)
+                if len(payload) != raw_len:
+                    raise ValueError("%d bytes, not %d" % (len(payload), raw_len))
+            except Exception as e:          # a damaged frame: that chunk is lost, as in phaseprof
+                info["bad_chunks"] += 1
+                info["error"] = "chunk at %d does not decompress: %s" % (pos, e)
+                pos += 32 + plen
+                continue
+            info["zchunks"] = info.get("zchunks", 0) + 1
         info["chunks"] += 1
         state = {"ts": base, "ptr": 0}
         p, end = 0, len(payload)

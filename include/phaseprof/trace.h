@@ -17,6 +17,11 @@
 #define PP_VERSION 1u
 #define PP_CHUNK_MAGIC 0x4b434850u   /* "PHCK" as little-endian bytes */
 #define PP_CHUNK_MAX (1u << 20)      /* a reader rejects larger payloads as corrupt */
+/* "PHCZ": the same chunk compressed after the fact (`phaseprof record` once the process is done,
+ * or `phaseprof compress`; never the preload).  Same header; the payload is u32 raw_len then one
+ * zstd frame of the raw_len bytes (<= PP_CHUNK_MAX) a PHCK chunk would hold; payload_len and the
+ * CRC are those of the stored, compressed bytes. */
+#define PP_CHUNK_ZMAGIC 0x5a434850u
 
 struct pp_preamble {
     char magic[8];

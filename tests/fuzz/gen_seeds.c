@@ -1,8 +1,10 @@
 /* Writes the reader fuzzer's seed corpus (tests/fuzz/corpus/) with tests/unit/tracegen.h: small
  * valid traces covering every record kind, several threads and chunks, a truncated one, one with
- * a damaged chunk and one with an unknown kind.  The seeds are committed; rerun this only when
- * events.def changes:  cc -Iinclude -Itests/unit tests/fuzz/gen_seeds.c -o /tmp/g && /tmp/g DIR */
+ * a damaged chunk, one with an unknown kind, and one whose thread chunks are compressed (PHCZ).
+ * The seeds are committed; rerun this only when events.def changes:
+ *   cc -Iinclude -Itests/unit tests/fuzz/gen_seeds.c -o /tmp/g -lzstd && /tmp/g DIR */
 #include <stdio.h>
+#include <zstd.h>
 #include "tracegen.h"
 
 static void save(const tg *g, const char *dir, const char *name, size_t len)
@@ -68,6 +70,32 @@ static void process(tg *g, int events_all)
     tg_flush(g);
 }
 
+/* The file in g with every thread chunk stored as PHCZ (bigger or not: the seed is for the reader's
+ * decompression path), as analyzer/compress.c writes them. */
+static size_t compress_chunks(const tg *g, uint8_t *out)
+{
+    size_t o = 16, i = 16;
+    memcpy(out, g->buf, 16);
+    while (i + 32 <= g->len) {
+        uint8_t *h = out + o;
+        uint32_t len, tid, crc, magic = 0x5a434850u;
+        memcpy(h, g->buf + i, 32);
+        memcpy(&len, h + 4, 4);
+        memcpy(&tid, h + 12, 4);
+        if (!tid) { memcpy(h + 32, g->buf + i + 32, len); o += 32 + len; i += 32 + len; continue; }
+        memcpy(h + 32, &len, 4);
+        size_t z = ZSTD_compress(h + 36, ZSTD_compressBound(len), g->buf + i + 32, len, 3);
+        uint32_t stored = (uint32_t)z + 4;
+        memcpy(h, &magic, 4);
+        memcpy(h + 4, &stored, 4);
+        crc = pp_crc32c_update(pp_crc32c(h + 12, 20), h + 32, stored);
+        memcpy(h + 8, &crc, 4);
+        o += 32 + stored;
+        i += 32 + len;
+    }
+    return o;
+}
+
 int main(int argc, char **argv)
 {
     const char *dir = argc > 1 ? argv[1] : "tests/fuzz/corpus";
@@ -78,7 +106,12 @@ int main(int argc, char **argv)
     g.buf[full / 2] ^= 0x40;
     save(&g, dir, "seed_damaged.pptrace", full);
     tg_free(&g);
-    tg_init(&g); process(&g, 1); save(&g, dir, "seed_events_all.pptrace", g.len); tg_free(&g);
+    tg_init(&g); process(&g, 1); save(&g, dir, "seed_events_all.pptrace", g.len);
+    tg zg = { .buf = malloc(g.len * 2 + 4096) };
+    zg.len = compress_chunks(&g, zg.buf);
+    save(&zg, dir, "seed_compressed.pptrace", zg.len);
+    free(zg.buf);
+    tg_free(&g);
     tg_init(&g);
     tg_chunk(&g, 1, 0, 5);
     tg_rec(&g, 77); tg_u(&g, 1); tg_cstr(&g, "future kind"); tg_end(&g);

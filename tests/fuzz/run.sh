@@ -22,7 +22,7 @@ if ! command -v "$CLANG" >/dev/null; then echo "fuzz: $CLANG not found" >&2; exi
 # shellcheck disable=SC2086
 if ! "$CLANG" -std=gnu11 -g -O1 -D_GNU_SOURCE -Iinclude -Ianalyzer \
         -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer \
-        -o "$bin" $src 2>"$out/build.log"; then
+        -o "$bin" $src -lzstd 2>"$out/build.log"; then
     echo "fuzz: cannot build the fuzz target (libFuzzer missing?):" >&2
     tail -n 5 "$out/build.log" >&2
     exit 2
@@ -81,7 +81,7 @@ mkdir -p "$out/corpus_analyzer"
 # shellcheck disable=SC2086
 if ! "$CLANG" -std=gnu11 -g -O1 -D_GNU_SOURCE -Iinclude -Ianalyzer \
         -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer \
-        -o "$abin" $asrc -lcjson -ldw -lelf -lm 2>"$out/build_analyzer.log"; then
+        -o "$abin" $asrc -lcjson -ldw -lelf -lzstd -lm 2>"$out/build_analyzer.log"; then
     echo "fuzz: cannot build the analyzer fuzz target:" >&2
     tail -n 5 "$out/build_analyzer.log" >&2
     exit 2

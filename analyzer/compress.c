@@ -1,0 +1,220 @@
+/* Compressing a finished trace's chunks (compress.h).  Done after the run, never by the preload:
+ * the traced program's threads pay nothing for it.  Each thread chunk (tid != 0) becomes a PHCZ
+ * chunk — the same header, payload u32 raw_len + one zstd frame, a new CRC over what is stored —
+ * when that is smaller.  Process-level chunks (HEADER, module map, FOOTER: small) stay as they
+ * are, so `record` and quick scanners read a file's identity and its end without zstd.  A
+ * PHCZ chunk already there is copied; bytes that are not a checked chunk (damage, a cut tail)
+ * are copied as they are and scanned past, so compressing never loses what a reader could use. */
+#include "compress.h"
+#include "phaseprof/codec.h"
+#include "phaseprof/trace.h"
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zstd.h>
+
+#define H sizeof(struct pp_chunk_header)
+#define MIN_GAIN 64          /* a chunk stays raw unless compressing saves at least this */
+
+static uint32_t rd32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return v; }
+
+struct job {
+    const char *path;
+    int in, out;
+    uint64_t size, off;          /* input size; next input offset */
+    uint8_t *buf, *zbuf;         /* one chunk in, one out */
+    size_t zcap;
+    ZSTD_CCtx *cctx;
+    int level;
+    int last_footer;             /* the last chunk read was a process chunk with a FOOTER */
+    uint64_t pid;                /* HEADER pid, 0 if none */
+    char *err; size_t errlen;
+};
+
+static int fail(struct job *j, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int fail(struct job *j, const char *fmt, ...)
+{
+    int n = snprintf(j->err, j->errlen, "%s: ", j->path);
+    va_list ap;
+    va_start(ap, fmt);
+    if (n >= 0 && (size_t)n < j->errlen) vsnprintf(j->err + n, j->errlen - (size_t)n, fmt, ap);
+    va_end(ap);
+    return PP_Z_ERROR;
+}
+
+static int read_at(struct job *j, void *p, size_t n, uint64_t off)
+{
+    size_t got = 0;
+    while (got < n) {
+        ssize_t r = pread(j->in, (uint8_t *)p + got, n - got, (off_t)(off + got));
+        if (r < 0 && errno == EINTR) continue;
+        if (r < 0) return fail(j, "offset %" PRIu64 ": read: %s", off + got, strerror(errno));
+        if (r == 0) return fail(j, "offset %" PRIu64 ": the file shrank while being compressed", off + got);
+        got += (size_t)r;
+    }
+    return 0;
+}
+
+static int put(struct job *j, const void *p, size_t n)
+{
+    const uint8_t *b = p;
+    while (n) {
+        ssize_t w = write(j->out, b, n);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) return fail(j, "writing the compressed copy: %s", w < 0 ? strerror(errno) : "short write");
+        b += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+/* Copies input bytes [from, to) as they are. */
+static int copy_raw(struct job *j, uint64_t from, uint64_t to)
+{
+    while (from < to) {
+        size_t n = to - from < PP_CHUNK_MAX ? (size_t)(to - from) : PP_CHUNK_MAX;
+        if (read_at(j, j->buf, n, from) || put(j, j->buf, n)) return PP_Z_ERROR;
+        from += n;
+    }
+    return 0;
+}
+
+/* Process-chunk records: the HEADER's pid (its first field) and whether a FOOTER is among them. */
+static void scan_process_chunk(struct job *j, const uint8_t *p, const uint8_t *end)
+{
+    j->last_footer = 0;
+    while (p < end) {
+        uint64_t kind, len;
+        if (pp_get_varint(&p, end, &kind) || pp_get_varint(&p, end, &len) || len > (uint64_t)(end - p)) return;
+        const uint8_t *body = p;
+        if (kind == PP_K_HEADER && !j->pid) pp_get_varint(&body, p + len, &j->pid);
+        if (kind == PP_K_FOOTER) j->last_footer = 1;
+        p += len;
+    }
+}
+
+/* A checked chunk at j->off (header in hdr, payload in j->buf): written compressed or as is. */
+static int put_chunk(struct job *j, uint8_t *hdr, uint32_t len, pp_zstats *st)
+{
+    uint32_t magic = rd32(hdr), tid = rd32(hdr + 12);
+    st->chunks++;
+    if (magic == PP_CHUNK_ZMAGIC) st->compressed++;
+    if (tid == 0 && magic == PP_CHUNK_MAGIC) scan_process_chunk(j, j->buf, j->buf + len);
+    else j->last_footer = 0;
+    if (magic == PP_CHUNK_MAGIC && tid != 0) {
+        size_t z = ZSTD_compressCCtx(j->cctx, j->zbuf + 4, j->zcap - 4, j->buf, len, j->level);
+        if (!ZSTD_isError(z) && z + 4 + MIN_GAIN <= len) {
+            uint32_t stored = (uint32_t)z + 4;
+            memcpy(j->zbuf, &len, 4);
+            uint32_t zm = PP_CHUNK_ZMAGIC, crc = pp_crc32c_fast(0, hdr + 12, H - 12);
+            crc = pp_crc32c_fast(crc, j->zbuf, stored);
+            memcpy(hdr, &zm, 4);
+            memcpy(hdr + 4, &stored, 4);
+            memcpy(hdr + 8, &crc, 4);
+            st->compressed++;
+            return put(j, hdr, H) || put(j, j->zbuf, stored) ? PP_Z_ERROR : 0;
+        }
+    }
+    return put(j, hdr, H) || put(j, j->buf, len) ? PP_Z_ERROR : 0;
+}
+
+/* Is there a checked chunk at off?  Leaves its header in hdr and its payload in j->buf. */
+static int chunk_at(struct job *j, uint64_t off, uint8_t *hdr, uint32_t *len)
+{
+    if (off + H > j->size || read_at(j, hdr, H, off)) return 0;
+    uint32_t m = rd32(hdr);
+    *len = rd32(hdr + 4);
+    if ((m != PP_CHUNK_MAGIC && m != PP_CHUNK_ZMAGIC) || *len > PP_CHUNK_MAX || off + H + *len > j->size) return 0;
+    if (read_at(j, j->buf, *len, off + H)) return 0;
+    uint32_t crc = pp_crc32c_fast(0, hdr + 12, H - 12);
+    return pp_crc32c_fast(crc, j->buf, *len) == rd32(hdr + 8);
+}
+
+static int run(struct job *j, pp_zstats *st)
+{
+    uint8_t pre[sizeof(struct pp_preamble)];
+    if (j->size < sizeof pre || read_at(j, pre, sizeof pre, 0) || memcmp(pre, PP_MAGIC, 8))
+        return fail(j, "offset 0: not a phaseprof trace");
+    if (rd32(pre + 8) != PP_VERSION || rd32(pre + 12) != sizeof pre)
+        return fail(j, "offset 8: trace format version %" PRIu32 ", this phaseprof reads %u", rd32(pre + 8), PP_VERSION);
+    if (put(j, pre, sizeof pre)) return PP_Z_ERROR;
+    uint64_t off = sizeof pre;
+    uint8_t hdr[H];
+    uint32_t len;
+    while (off < j->size) {
+        if (chunk_at(j, off, hdr, &len)) {
+            if (put_chunk(j, hdr, len, st)) return PP_Z_ERROR;
+            off += H + len;
+            continue;
+        }
+        /* not a chunk: copy up to the next one that checks out (or the end) */
+        uint64_t next = off + 1;
+        while (next < j->size && !chunk_at(j, next, hdr, &len)) next++;
+        if (copy_raw(j, off, next)) return PP_Z_ERROR;
+        j->last_footer = 0;
+        off = next;
+    }
+    return 0;
+}
+
+int pp_compress_trace(const char *path, int level, pp_zstats *st, char *err, size_t errlen)
+{
+    struct job j = { .path = path, .in = -1, .out = -1, .level = level, .err = err, .errlen = errlen };
+    pp_zstats s = { 0 };
+    struct stat a, b;
+    char *tmp = NULL;
+    int rc = PP_Z_ERROR;
+    j.in = open(path, O_RDONLY | O_CLOEXEC);
+    if (j.in < 0) { fail(&j, "%s", strerror(errno)); goto out; }
+    if (fstat(j.in, &a)) { fail(&j, "%s", strerror(errno)); goto out; }
+    if (!S_ISREG(a.st_mode)) { fail(&j, "not a regular file"); goto out; }
+    j.size = s.before = s.after = (uint64_t)a.st_size;
+    size_t n = strlen(path) + 32;
+    tmp = xmalloc(n);
+    snprintf(tmp, n, "%s.z%d.tmp", path, (int)getpid());
+    j.out = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (j.out < 0) { fail(&j, "cannot create %s: %s", tmp, strerror(errno)); goto out; }
+    j.buf = xmalloc(PP_CHUNK_MAX);
+    j.zcap = ZSTD_compressBound(PP_CHUNK_MAX) + 4;
+    j.zbuf = xmalloc(j.zcap);
+    if (!(j.cctx = ZSTD_createCCtx())) { fail(&j, "out of memory"); goto out; }
+    if (run(&j, &s)) goto out;
+    /* Still being written?  No FOOTER at the end and its process (or one with its pid) alive. */
+    if (!j.last_footer && (!j.pid || kill((pid_t)j.pid, 0) == 0 || errno == EPERM)) { rc = PP_Z_BUSY; goto out; }
+    if (fstat(j.in, &b) || b.st_size != a.st_size || b.st_mtim.tv_sec != a.st_mtim.tv_sec ||
+        b.st_mtim.tv_nsec != a.st_mtim.tv_nsec) { rc = PP_Z_BUSY; goto out; }
+    off_t end = lseek(j.out, 0, SEEK_CUR);
+    if (end < 0 || (uint64_t)end >= s.before) { rc = PP_Z_DONE; goto out; }     /* nothing gained */
+    if (fchown(j.out, a.st_uid, a.st_gid)) { /* not ours to give away: the copy stays the caller's */ }
+    if (fchmod(j.out, a.st_mode & 07777) || fsync(j.out)) { fail(&j, "%s: %s", tmp, strerror(errno)); goto out; }
+    if (close(j.out)) { j.out = -1; fail(&j, "%s: %s", tmp, strerror(errno)); goto out; }
+    j.out = -1;
+    if (rename(tmp, path)) { fail(&j, "rename from %s: %s", tmp, strerror(errno)); goto out; }
+    free(tmp);
+    tmp = NULL;
+    s.after = (uint64_t)end;
+    rc = PP_Z_DONE;
+out:
+    if (j.out >= 0) close(j.out);
+    if (tmp) { unlink(tmp); free(tmp); }
+    if (j.in >= 0) close(j.in);
+    ZSTD_freeCCtx(j.cctx);
+    free(j.buf);
+    free(j.zbuf);
+    if (rc == PP_Z_DONE && st) {
+        st->before += s.before;
+        st->after += s.after;
+        st->chunks += s.chunks;
+        st->compressed += s.after < s.before ? s.compressed : 0;
+    }
+    return rc;
+}

@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# Compressed chunks (PHCZ, analyzer/compress.c): what `record` leaves and `phaseprof compress`
+# writes reads back record for record as the uncompressed trace, through both readers; a trace
+# still being written is left alone; damage inside a compressed chunk is reported with the file
+# and offset and costs that chunk only; a file cut inside one reads up to the chunk before.
+source "$(dirname "$0")/../lib.sh"
+source "$ROOT/tests/trace_check.sh"
+cd "$T" || exit 1
+
+# An uncompressed trace (LD_PRELOAD alone), and a compressed copy of it.
+LD_PRELOAD="$LIB" PHASEPROF_OUTPUT="$T/raw" PHASEPROF_EVENTS=all "$PROGS/alloc_pairs" 200000 >/dev/null
+raw=$(ls "$T"/raw/*.pptrace)
+cp "$raw" "$T/z.pptrace"
+out=$("$PP" compress "$T/z.pptrace" 2>&1); rc=$?
+rb=$(stat -c %s "$raw"); zb=$(stat -c %s "$T/z.pptrace")
+if [ $rc = 0 ] && [ "$zb" -lt $((rb * 6 / 10)) ] && grep -q 'PHCZ' "$T/z.pptrace" && ! grep -q 'PHCZ' "$raw"; then
+    pass compress.smaller
+else fail compress.smaller "rc=$rc: $rb -> $zb bytes: $out"; fi
+"$PP" dump "$raw" >"$T/raw.dump" 2>&1
+"$PP" dump "$T/z.pptrace" >"$T/z.dump" 2>&1
+if [ "$(grep -c CALL "$T/raw.dump")" -ge 400000 ] && cmp -s "$T/raw.dump" "$T/z.dump"; then pass compress.same_records
+else fail compress.same_records "dump differs or too few CALL records: $(diff "$T/raw.dump" "$T/z.dump" | head -3)"; fi
+sum_kinds() { "${PPTRACE[@]}" summary "$1" | sed -n 's/.*kinds=//p' | tr ',' '\n' | awk -F: '{s+=$2} END {print s+0}'; }
+n_raw=$(sum_kinds "$raw"); n_z=$(sum_kinds "$T/z.pptrace")
+if [ "$n_raw" -gt 400000 ] && [ "$n_raw" = "$n_z" ] && "${PPTRACE[@]}" summary "$T/z.pptrace" | grep -q 'bad=0 truncated=0'; then
+    pass compress.independent_reader
+else fail compress.independent_reader "pptrace.py: $n_raw records raw, $n_z compressed"; fi
+# Again: nothing left to gain, the file stays byte for byte.
+cp "$T/z.pptrace" "$T/z2.pptrace"
+"$PP" compress "$T/z2.pptrace" 2>/dev/null
+check compress.idempotent cmp -s "$T/z.pptrace" "$T/z2.pptrace"
+
+# record compresses its own run's traces once the program is done, and says so.
+"$PP" record -o "$T/rec" --events all -- "$PROGS/alloc_pairs" 100000 >/dev/null 2>"$T/rec.err"
+if grep -q 'compressed from' "$T/rec.err" && grep -q 'PHCZ' "$T"/rec/*.pptrace &&
+   "$PP" info "$T/rec" 2>&1 | grep -q 'totals: processes=1 .*complete=1 .*bad_chunks=0'; then
+    pass compress.record
+else fail compress.record "$(tr '\n' ';' <"$T/rec.err")"; fi
+
+# A process still writing its trace (no footer, pid alive): left as it is.
+LD_PRELOAD="$LIB" PHASEPROF_OUTPUT="$T/busy" PHASEPROF_EVENTS=all PHASEPROF_FLUSH_MS=50 \
+    "$PROGS/fault_rate" 0 0 >"$T/busy.out" 2>&1 </dev/null &
+bpid=$!
+for _ in $(seq 1 100); do grep -q started "$T/busy.out" 2>/dev/null && break; sleep 0.1; done
+sleep 0.5
+out=$("$PP" compress "$T/busy" 2>&1)
+bf=$(ls "$T"/busy/*.pptrace | head -1)
+if ! grep -q 'PHCZ' "$bf" && printf '%s' "$out" | grep -q '1 trace, .*; 1 still being written'; then
+    pass compress.leaves_live_trace
+else fail compress.leaves_live_trace "$out"; fi
+kill -9 "$bpid" 2>/dev/null; wait "$bpid" 2>/dev/null
+# Killed, it never writes its footer; with its pid gone the trace is done and is compressed.
+out=$("$PP" compress "$T/busy" 2>&1)
+if grep -q 'PHCZ' "$bf" && "$PP" info "$bf" 2>/dev/null | grep -q 'bad_chunks=0'; then pass compress.killed_trace
+else fail compress.killed_trace "$out"; fi
+
+# Damage inside a compressed chunk whose CRC still matches (a writer's bug, or a forged file):
+# the reader names the file and offset, skips that chunk alone, and reads the rest.
+python3 - "$T/z.pptrace" "$T/forged.pptrace" <<'EOF'
+import struct, sys
+data = bytearray(open(sys.argv[1], "rb").read())
+def crc32c(b, crc=0):
+    crc ^= 0xFFFFFFFF
+    for x in b:
+        crc ^= x
+        for _ in range(8):
+            crc = (crc >> 1) ^ (0x82F63B78 & -(crc & 1))
+    return crc ^ 0xFFFFFFFF
+pos, n = 16, 0
+while pos < len(data):
+    magic, plen = struct.unpack_from("<II", data, pos)
+    if magic == 0x5A434850:
+        n += 1
+        if n == 3:                              # the third compressed chunk: garble its frame
+            for i in range(pos + 32 + 12, pos + 32 + 40):
+                data[i] ^= 0x5A
+            crc = crc32c(data[pos + 32:pos + 32 + plen], crc32c(data[pos + 12:pos + 32]))
+            struct.pack_into("<I", data, pos + 8, crc)
+            break
+    pos += 32 + plen
+open(sys.argv[2], "wb").write(data)
+EOF
+[ -s "$T/forged.pptrace" ] || cp "$T/z.pptrace" "$T/forged.pptrace"
+off=$(python3 -c "
+import struct; d=open('$T/forged.pptrace','rb').read(); p=16; n=0
+while p < len(d):
+    m,l=struct.unpack_from('<II',d,p)
+    if m==0x5A434850:
+        n+=1
+        if n==3: print(p+32); break
+    p+=32+l")
+msg=$("$PP" info "$T/forged.pptrace" 2>&1 >/dev/null)
+info=$("$PP" info "$T/forged.pptrace" 2>/dev/null)
+if printf '%s' "$msg" | grep -q "forged.pptrace: offset $off: compressed chunk does not decompress" &&
+   printf '%s' "$info" | grep -q 'bad_chunks=1 ' && printf '%s' "$info" | grep -q 'FOOTER=1'; then
+    pass compress.damaged_chunk
+else fail compress.damaged_chunk "offset $off: $(printf '%s' "$msg" | head -2 | tr '\n' ';') $(printf '%s' "$info" | grep -o 'bad_chunks=[0-9]*')"; fi
+
+# Cut inside a compressed chunk: read up to the chunk before, reported as truncated.
+head -c $((zb * 2 / 3)) "$T/z.pptrace" >"$T/cut.pptrace"
+info=$("$PP" info "$T/cut.pptrace" 2>&1); rc=$?
+n_cut=$("$PP" dump "$T/cut.pptrace" 2>/dev/null | grep -c CALL)
+if [ $rc = 0 ] && printf '%s' "$info" | grep -q 'truncated=yes' && printf '%s' "$info" | grep -q 'bad_chunks=0' &&
+   [ "$n_cut" -gt 100000 ]; then
+    pass compress.cut_short
+else fail compress.cut_short "rc=$rc, $n_cut CALL records: $(printf '%s' "$info" | grep -E 'trace:' | head -1)"; fi
+
+# Not a trace: a clear error naming the file, non-zero exit, the file untouched.
+printf 'not a trace at all, just text\n' >"$T/junk.pptrace"
+out=$("$PP" compress "$T/junk.pptrace" 2>&1); rc=$?
+if [ $rc != 0 ] && printf '%s' "$out" | grep -q 'junk.pptrace: offset 0: not a phaseprof trace' &&
+   [ "$(cat "$T/junk.pptrace")" = 'not a trace at all, just text' ]; then pass compress.not_a_trace
+else fail compress.not_a_trace "rc=$rc: $out"; fi
