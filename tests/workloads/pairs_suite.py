@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Runs the paired fix workloads and writes the speedup regressor's training data (python3 stdlib only).
 
-    pairs_suite.py [--build build] [--out models/speedup_data.csv] [--reps 3] [--scale 1.0]
+    pairs_suite.py [--build build] [--out models/speedup_data.csv] [--reps 5] [--scale 1.0]
                    [--pairs KIND:SETTING,...] [--quick] [--work DIR]
                    [--evaluate] [--eval-out models/evaluation_speedup.txt] [--seed 1]
                    [--retest OLDER.csv]
@@ -209,7 +209,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--build", default="build")
     ap.add_argument("--out", default="models/speedup_data.csv")
-    ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--reps", type=int, default=5)
     ap.add_argument("--scale", type=float, default=1.0)
     ap.add_argument("--pairs", default="", help="only these KIND:SETTING, comma-separated")
     ap.add_argument("--quick", action="store_true", help="two pairs, one rep (%s)" % QUICK_PAIRS)
