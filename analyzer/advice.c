@@ -270,8 +270,7 @@ static void advise_io(pp_aphase *p, const ptally *pt, double D, pp_buf *b)
     double io_s = p->cost_s[PP_COST_IO];
     double calls = (isfinite(m[PP_WF_rw_calls_ps]) ? m[PP_WF_rw_calls_ps] : 0) * D;
     double size = m[PP_WF_io_size_mean];
-    double rd = m[PP_WF_io_read_frac], wr = m[PP_WF_io_write_frac], sy = m[PP_WF_io_sync_frac], me = m[PP_WF_io_meta_frac];
-    double remote = m[PP_WF_io_pipe_frac] + m[PP_WF_io_socket_frac] + m[PP_WF_io_tty_frac];
+    double sy = m[PP_WF_io_sync_frac], me = m[PP_WF_io_meta_frac];
     const entry *ev = tally_top(&pt->t[T_IO]), *cs = tally_top(&pt->t[T_IOCPU]), *fs = tally_top(&pt->t[T_FILE]);
     /* Slow calls (IO_EVENT) point at the code only when they are a good part of the phase's I/O
      * time; when the time is in many fast calls, one slow write to another file (a log) must not
@@ -287,24 +286,25 @@ static void advise_io(pp_aphase *p, const ptally *pt, double D, pp_buf *b)
     double share = D > 0 ? 100 * io_s / D : 0;
     const char *finding, *advice;
     char *facts;
-    if (sy >= 0.3 * (rd + wr + sy + me) && sy > 0) {
+    enum pp_io_pattern k = pp_io_pattern(m, NULL);
+    if (k == PP_IO_SYNC) {
         facts = fmt(b, "%.2f s in fsync/fdatasync of %.2f s of I/O (%.0f%% of the phase)%s%s", sy * D, io_s, share,
                     fn ? ", last slow call " : "", fn ? fn : "");
         finding = "a sync per record or per small batch: every sync waits for the device";
         advice = "batch the syncs: sync once per many records (group commit) or at checkpoints";
-    } else if (remote >= 0.5 * (rd + wr + sy + me)) {
+    } else if (k == PP_IO_REMOTE) {
         facts = fmt(b, "%.2f s in I/O on pipes, sockets or terminals (%.0f%% of the phase)", io_s, share);
         finding = "the program waits for another process or peer, not for a disk";
         advice = "the time is at the other end: profile the writer/reader it talks to, or overlap the waits with work";
-    } else if (me >= 0.5 * (rd + wr + sy + me)) {
+    } else if (k == PP_IO_META) {
         facts = fmt(b, "%.2f s in open/close/stat-like calls (%.0f%% of the phase)", me * D, share);
         finding = "metadata calls dominate: many files opened, closed or stat'ed";
         advice = "keep files open, cache stat results, or use fewer, larger files";
-    } else if (wr >= rd && size < 4096) {
+    } else if (k == PP_IO_SMALL_WRITES) {
         facts = fmt(b, "%s read/write calls of %s mean, %.2f s in I/O (%.0f%% of the phase)", nc, sz, io_s, share);
         finding = "unbuffered small writes: every call pays a system call";
         advice = "buffer the writes (stdio with a large buffer, or your own 64 KiB buffer) and write in large blocks";
-    } else if (rd > wr && size < 4096) {
+    } else if (k == PP_IO_SMALL_READS) {
         facts = fmt(b, "%s read/write calls of %s mean, %.2f s in I/O (%.0f%% of the phase)", nc, sz, io_s, share);
         finding = "many small reads: every call pays a system call";
         advice = "read larger blocks (64 KiB or more), or mmap the file";

@@ -188,7 +188,7 @@ pp_analysis *pp_analyze(pp_set *set, const pp_analysis_opts *o, char *err, size_
             x->confidence = NAN;
             x->nthreads = g->mean[PP_WF_threads];
             for (int c = 0; c < PP_COSTS; c++) {
-                x->cost_frac[c] = x->cost_s[c] = x->cost_wall_s[c] = x->fix_factor[c] = x->if_2x[c] = NAN;
+                x->cost_frac[c] = x->cost_s[c] = x->cost_wall_s[c] = x->fix_wall_s[c] = x->fix_factor[c] = x->if_2x[c] = NAN;
                 x->speedup[c] = (pp_speedup){ NAN, NAN, NAN, NAN };
             }
         }

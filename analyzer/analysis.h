@@ -71,6 +71,9 @@ typedef struct pp_aphase {
      * see speedup.c); nthreads is the mean number of live threads */
     double cost_s[PP_COSTS];
     double cost_wall_s[PP_COSTS];
+    /* the part of cost_wall_s the fix the advice names works on (I/O: the sync, metadata or
+     * read/write time of the pattern pp_io_pattern finds; every other cost: all of it) */
+    double fix_wall_s[PP_COSTS];
     double fix_factor[PP_COSTS];   /* regressor's fix factor (NAN: no model) */
     double if_2x[PP_COSTS];        /* whole-program speedup if the cost got 2x faster (DESIGN's what-if) */
     double nthreads;
@@ -145,6 +148,11 @@ void pp_classify(pp_analysis *a, const char *models_dir);
 void pp_models_dir(const char *opt, char *out, size_t cap);
 /* speedup.c: cost_s, cost_wall_s, speedup[] per phase, the summary. */
 void pp_speedups(pp_analysis *a);
+/* What a phase's I/O (metrics m) mostly is, which decides the fix the advice names; *part gets
+ * the share of the I/O time that fix works on (syncs: the sync time; metadata: the metadata
+ * time; small reads or writes: the read and write time; the others: all of it). */
+enum pp_io_pattern { PP_IO_SYNC, PP_IO_REMOTE, PP_IO_META, PP_IO_SMALL_WRITES, PP_IO_SMALL_READS, PP_IO_LARGE };
+enum pp_io_pattern pp_io_pattern(const double *m, double *part);
 /* Of a phase's off-CPU time outside I/O and waits (metrics m), the share that is preemption
  * (runnable, not running): involuntary / all context switches; 0 without the counters. */
 double pp_preempt_share(const double *m);

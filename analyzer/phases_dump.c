@@ -91,6 +91,7 @@ static void add_phase(const pp_analysis *a, const pp_aphase *p, cJSON *phases)
             cJSON_AddItemToObject(o, "threads_busy", num_or_null(p->cost_frac[c]));
             cJSON_AddItemToObject(o, "thread_s", num_or_null(p->cost_s[c]));
             cJSON_AddItemToObject(o, "wall_s", num_or_null(p->cost_wall_s[c]));
+            cJSON_AddItemToObject(o, "fix_wall_s", num_or_null(p->fix_wall_s[c]));
             cJSON_AddItemToObject(o, "fix_factor", num_or_null(p->fix_factor[c]));
             cJSON_AddItemToObject(o, "if_2x", num_or_null(p->if_2x[c]));
         }

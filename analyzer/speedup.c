@@ -24,6 +24,10 @@
  *    factor (the cost gets f times faster) is f = 1 / r.  A model whose target is named
  *    remaining_frac predicts r (models/speedup_regressor.json); any other predicts f itself
  *    (r = 1 / f), as models trained before remaining_frac did.
+ *  - The prediction applies r to the part of C_wall the named fix works on: for I/O the sync,
+ *    metadata or read/write share of it that pp_io_pattern picks (keeping a file open removes
+ *    the opens and closes, not the writes), for the other costs all of it.  The upper bound
+ *    stays the whole cost removed.
  *  - Summary per cost: the C_wall of every phase of the root process, summed, through the same
  *    step.  Phases of other processes count for their own speedup only (a child runs beside the
  *    root or while it waits; the root's own wait time covers the latter). */
@@ -56,13 +60,31 @@ static void thread_costs(const pp_thread_stats *t, double preempt, double c[PP_C
     for (int k = 0; k < PP_COSTS; k++) c[k] /= 1e9;
 }
 
+static double z(double v) { return isfinite(v) ? v : 0; }
+
+enum pp_io_pattern pp_io_pattern(const double *m, double *part)
+{
+    double rd = z(m[PP_WF_io_read_frac]), wr = z(m[PP_WF_io_write_frac]), sy = z(m[PP_WF_io_sync_frac]);
+    double me = z(m[PP_WF_io_meta_frac]), all = rd + wr + sy + me, size = m[PP_WF_io_size_mean];
+    double remote = z(m[PP_WF_io_pipe_frac]) + z(m[PP_WF_io_socket_frac]) + z(m[PP_WF_io_tty_frac]);
+    enum pp_io_pattern k;
+    double p = 1;
+    if (sy >= 0.3 * all && sy > 0) { k = PP_IO_SYNC; p = sy / all; }
+    else if (remote >= 0.5 * all) k = PP_IO_REMOTE;
+    else if (me >= 0.5 * all && me > 0) { k = PP_IO_META; p = me / all; }
+    else if (size < 4096 && wr >= rd) { k = PP_IO_SMALL_WRITES; p = all > 0 ? (rd + wr) / all : 1; }
+    else if (size < 4096) { k = PP_IO_SMALL_READS; p = (rd + wr) / all; }
+    else k = PP_IO_LARGE;
+    if (part) *part = p;
+    return k;
+}
+
 double pp_preempt_share(const double *m)
 {
     double iv = m[PP_WF_ivcsw_ps], vo = m[PP_WF_vcsw_ps];
     return isfinite(iv) && isfinite(vo) && iv + vo > 0 ? iv / (iv + vo) : 0;
 }
 
-static double z(double v) { return isfinite(v) ? v : 0; }
 
 void pp_speedups(pp_analysis *a)
 {
@@ -146,9 +168,12 @@ void pp_speedups(pp_analysis *a)
                 saved = fmin(saved, fmax(0, D - longest));
             }
             p->cost_wall_s[c] = saved;
+            double part = 1;
+            if (c == PP_COST_IO) pp_io_pattern(m, &part);
+            double fix = p->fix_wall_s[c] = saved * part;
             p->speedup[c].upper_bound = amdahl(W, saved);
             p->if_2x[c] = amdahl(W, saved / 2);
-            if (rg && saved > 0) {
+            if (rg && fix > 0) {
                 for (int k = 0; k < PP_WF_N; k++) row[k] = m[k];
                 row[PP_WF_N] = cost_kind[c];
                 for (uint32_t j = 0; j < rg->nfeat; j++) x[j] = row[map[j]];
@@ -161,13 +186,13 @@ void pp_speedups(pp_analysis *a)
                 else { r = 1 / fmax(1, v); r_lo = 1 / fmax(1, q10); r_hi = 1 / fmax(1, q90); }
                 r = fmin(1, fmax(0, r)); r_lo = fmin(1, fmax(0, r_lo)); r_hi = fmin(1, fmax(0, r_hi));
                 p->fix_factor[c] = r > 0 ? 1 / r : INFINITY;     /* JSON null: the cost removed */
-                p->speedup[c].predicted = amdahl(W, saved * (1 - r));
-                p->speedup[c].low = amdahl(W, saved * (1 - r_lo));
-                p->speedup[c].high = amdahl(W, saved * (1 - r_hi));
+                p->speedup[c].predicted = amdahl(W, fix * (1 - r));
+                p->speedup[c].low = amdahl(W, fix * (1 - r_lo));
+                p->speedup[c].high = amdahl(W, fix * (1 - r_hi));
                 if (pr->pid == root_pid) {
-                    sum_pred[c] += saved * (1 - r);
-                    sum_lo[c] += saved * (1 - r_lo);
-                    sum_hi[c] += saved * (1 - r_hi);
+                    sum_pred[c] += fix * (1 - r);
+                    sum_lo[c] += fix * (1 - r_lo);
+                    sum_hi[c] += fix * (1 - r_hi);
                 }
             } else if (rg) {
                 p->speedup[c].predicted = p->speedup[c].low = p->speedup[c].high = 1.0;

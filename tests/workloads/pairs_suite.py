@@ -14,9 +14,11 @@ has a slow and a fixed variant doing the same work; each (kind, setting) is one 
     the whole process); S = median(W_slow) / median(W_fixed).
  2. The slow variant once under `phaseprof record`, then `phaseprof report --json` on it: the
     features are the metrics of the report's phase (root process) where the kind's cost takes
-    the most wall time — what the report will feed the regressor — and C is that cost's wall
-    seconds summed over the root's phases (costs.<cost>.wall_s: thread-seconds limited to what
-    the critical path allows, analyzer/speedup.c), compared with the report's wall time net of
+    the most wall time — what the report will feed the regressor — and C is the part of that
+    cost's wall seconds the fix the report names works on, summed over the root's phases
+    (costs.<cost>.fix_wall_s: thread-seconds limited to what the critical path allows, and for
+    I/O only the sync, metadata or read/write time the advice is about; analyzer/speedup.c,
+    docs/report.md), compared with the report's wall time net of
     the recorder's own time (summary.wall_net_ns, from FOOTER self_ns).
  3. The recorder's cost inside the timed calls is taken off C: n_calls * k_in, k_in measured per
     call by the calib_io / calib_alloc programs (below; n_calls from the run's io_calls_ps or
@@ -95,8 +97,9 @@ def wall(cmd):
     return w
 
 
-def traced(pp, cmd, work, report=False):
-    """Records cmd; returns (the root process's windows, traced wall, the report's JSON or None)."""
+def traced(pp, cmd, work, report=None):
+    """Records cmd; returns (the root process's windows, traced wall, the report's JSON or None).
+    report: where to keep `phaseprof report --json` (None: no report)."""
     tr = tempfile.mkdtemp(prefix="tr.", dir=work)
     t = time.monotonic()
     r = subprocess.run([pp, "record", "-o", tr, "--"] + cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
@@ -106,12 +109,10 @@ def traced(pp, cmd, work, report=False):
     ex = subprocess.run([pp, "export", "--format", "csv", tr], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     rep = None
     if report:
-        jf = os.path.join(work, "report.json")
-        rr = subprocess.run([pp, "report", tr, "--json", jf], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        rr = subprocess.run([pp, "report", tr, "--json", report], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         if rr.returncode == 0:
-            with open(jf) as f:
+            with open(report) as f:
                 rep = json.load(f)
-            os.unlink(jf)
     subprocess.run(["rm", "-rf", tr])
     if ex.returncode != 0:
         raise RuntimeError("export %s: %s" % (tr, ex.stderr.strip()[-300:]))
@@ -131,7 +132,8 @@ def report_cost(rep, cost):
         phases = [p for p in rep["phases"] if p.get("pid") == root and p.get("costs")]
         if not phases or not w_net > 0:
             return None
-        ws = [(p["costs"][cost]["wall_s"] or 0.0) for p in phases]
+        # the part of the cost the fix the report names works on (older reports: all of it)
+        ws = [(p["costs"][cost].get("fix_wall_s", p["costs"][cost]["wall_s"]) or 0.0) for p in phases]
         top = max(range(len(phases)), key=lambda i: (ws[i], phases[i]["end_ns"] - phases[i]["start_ns"]))
         return w_net, sum(ws), phases[top]["metrics"]
     except (KeyError, TypeError):
@@ -250,7 +252,8 @@ def main():
     for i, (prog, path, kind, cost, s) in enumerate(jobs):
         print("[%d/%d] %s:%d" % (i + 1, len(jobs), kind, s), end="", file=sys.stderr, flush=True)
         w_slow, w_fixed, slow_cmd = measure_pair(path, kind, s, args, work)
-        rows, w_tr, rep = traced(pp, slow_cmd, work, report=True)
+        # the report is kept in the work directory: a row can be checked against what it came from
+        rows, w_tr, rep = traced(pp, slow_cmd, work, report=os.path.join(work, "report.%s_%d.json" % (kind, s)))
         if features is None:
             features = [c for c in rows[0].keys() if c not in SKIP and not c.startswith("sig")]
         means, w_win = run_means(rows, features)
