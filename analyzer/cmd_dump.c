@@ -99,7 +99,7 @@ void pp_dump_trace(pp_trace *t, FILE *out, int chunks)
             buf_printf(&b, "# chunk seq=%" PRIu64 " tid=%" PRIu32 " offset=%" PRIu64 " len=%" PRIu32
                        " base_ns=%" PRIu64 " records=%" PRIu32,
                        c->seq, c->tid, c->off, c->len, c->base_ns, c->records);
-            if (c->zlen) buf_printf(&b, " stored=%" PRIu32 " (zstd)", c->zlen);
+            if (c->zlen) buf_printf(&b, " group_stored=%" PRIu32 " (zstd)", c->zlen);
             buf_putc(&b, '\n');
             ci = r.chunk + 1;
         }

@@ -114,6 +114,8 @@ struct pp_trace {
     uint8_t *win;
     uint64_t win_off, win_len;
     uint8_t *zraw;               /* a compressed chunk's payload, decompressed (PP_CHUNK_MAX) */
+    uint64_t zraw_off;           /* the file offset of the chunk zraw holds (0: none) */
+    uint32_t zraw_len;
     ZSTD_DCtx *zctx;
     char zwhy[160];
     pp_trace_stats st;
@@ -193,6 +195,7 @@ static void src_close(pp_trace *t)
     free(t->win);
     free(t->zraw);
     t->zraw = NULL;
+    t->zraw_off = 0;
     ZSTD_freeDCtx(t->zctx);
     t->zctx = NULL;
     t->win = NULL;
@@ -229,14 +232,12 @@ static const uint8_t *src_at(pp_trace *t, uint64_t off, uint64_t n, uint64_t *ha
     return t->win;
 }
 
-/* The records of a chunk whose stored payload is pl[0, stored): pl itself, or for a compressed
- * (PHCZ) chunk its bytes decompressed into t->zraw, valid until the next call.  NULL with *why
- * when they do not decompress to exactly the raw length the chunk states. */
-static const uint8_t *chunk_records(pp_trace *t, int compressed, const uint8_t *pl, uint32_t stored,
-                                    uint32_t *len, const char **why)
+/* The bytes a compressed (PHCZ) chunk's stored payload pl[0, stored) holds, decompressed into
+ * t->zraw (valid until the next call), *len of them.  NULL with *why when they do not decompress
+ * to exactly the raw length the chunk states. */
+static const uint8_t *unzstd(pp_trace *t, const uint8_t *pl, uint32_t stored, uint32_t *len, const char **why)
 {
-    *len = stored;
-    if (!compressed) return pl;
+    *len = 0;
     *why = t->zwhy;
     if (stored < 4) { snprintf(t->zwhy, sizeof t->zwhy, "compressed chunk without its raw length"); return NULL; }
     uint32_t raw = rd32(pl);
@@ -256,6 +257,7 @@ static const uint8_t *chunk_records(pp_trace *t, int compressed, const uint8_t *
         return NULL;
     }
     *len = raw;
+    *why = NULL;
     return t->zraw;
 }
 
@@ -553,13 +555,77 @@ static uint64_t resync(pp_trace *t, uint64_t off, int *tail)
     return t->size;
 }
 
+/* The index pass's state across chunks. */
+typedef struct ixstate {
+    pending *pend;
+    size_t npend, cap_pend;
+    int seen_ts;
+} ixstate;
+
+/* A chunk whose bytes checked out (records at recs, the payload's file offset poff, or its
+ * group's for one in a compressed group): validated, harvested and indexed, or counted as bad. */
+static void add_chunk(pp_trace *t, pp_chunk_info *ci, const uint8_t *recs, uint64_t poff, ixstate *ix)
+{
+    uint64_t unknown = 0;
+    int has_ts = 0;
+    if (validate_chunk(t, recs, ci->len, poff, ci, &ix->pend, &ix->npend, &ix->cap_pend, &unknown, &has_ts)) {
+        /* the CRC says the writer wrote it so: skip exactly this chunk */
+        t->st.bad_chunks++;
+        t->st.malformed++;
+        t->st.bad_bytes += sizeof(struct pp_chunk_header) + (ci->zlen ? 0 : ci->len);
+        return;
+    }
+    harvest(t, recs, ix->pend, ix->npend);
+    xgrow((void **)&t->chunks, &t->cap_chunks, t->nchunks + 1, sizeof *t->chunks);
+    t->chunks[t->nchunks++] = *ci;
+    t->st.chunks++;
+    t->st.records += ci->records;
+    t->st.unknown_records += unknown;
+    if (has_ts) {
+        if (!ix->seen_ts || ci->first_ns < t->st.first_ns) t->st.first_ns = ci->first_ns;
+        ix->seen_ts = 1;
+        if (ci->last_ns > t->st.last_ns) t->st.last_ns = ci->last_ns;
+    }
+    note_tid(t, ci->tid);
+}
+
+/* A compressed chunk at off (its CRC checked): the thread chunks it holds, each as its own chunk
+ * (each CRC checked again).  Damage inside costs the rest of the group. */
+static void add_group(pp_trace *t, uint64_t off, const uint8_t *pl, uint32_t stored, ixstate *ix)
+{
+    const size_t H = sizeof(struct pp_chunk_header);
+    uint32_t raw;
+    const char *why = NULL;
+    const uint8_t *g = unzstd(t, pl, stored, &raw, &why);
+    for (uint32_t q = 0; g && q < raw;) {
+        const uint8_t *h = g + q;
+        uint32_t len = raw - q >= H ? rd32(h + 4) : 0;
+        if (raw - q < H || rd32(h) != PP_CHUNK_MAGIC) why = "compressed chunk: not a chunk inside";
+        else if (len > raw - q - H) why = "compressed chunk: a chunk inside runs past its end";
+        else if (!chunk_crc_ok(h, h + H, len)) why = "compressed chunk: CRC mismatch inside";
+        if (why) {
+            snprintf(t->zwhy, sizeof t->zwhy, "%s (at byte %" PRIu32 " of %" PRIu32 ")", why, q, raw);
+            why = t->zwhy;
+            break;
+        }
+        pp_chunk_info ci = { .off = off, .len = len, .tid = rd32(h + 12), .seq = rd64(h + 16),
+                             .base_ns = rd64(h + 24), .zlen = stored, .zin = q + (uint32_t)H };
+        add_chunk(t, &ci, h + H, off + H, ix);
+        q += (uint32_t)H + len;
+    }
+    if (why) {
+        diag(t, off + H, "%s; %s skipped", why, g ? "the rest of the group" : "chunk");
+        t->st.bad_chunks++;
+        t->st.malformed++;
+        t->st.bad_bytes += H + stored;
+    }
+}
+
 static void index_pass(pp_trace *t)
 {
     uint64_t off = t->start;
-    pending *pend = NULL;
-    size_t npend = 0, cap_pend = 0;
+    ixstate ix = { 0 };
     const size_t H = sizeof(struct pp_chunk_header);
-    int seen_ts = 0;
     while (off < t->size) {
         uint64_t have;
         const uint8_t *h = src_at(t, off, H, &have);
@@ -607,39 +673,17 @@ static void index_pass(pp_trace *t)
             off = next;
             continue;
         }
-        /* Records of a compressed chunk are placed at offsets in its decompressed payload. */
         uint32_t stored = len;
-        const char *why;
-        int z = rd32(hdr) == PP_CHUNK_ZMAGIC;
-        const uint8_t *recs = chunk_records(t, z, pl, stored, &len, &why);
-        pp_chunk_info ci = { .off = off, .len = len, .tid = rd32(hdr + 12), .seq = rd64(hdr + 16),
-                             .base_ns = rd64(hdr + 24), .zlen = z ? stored : 0 };
-        uint64_t unknown = 0;
-        int has_ts = 0;
-        if (!recs) diag(t, off + H, "%s; chunk skipped", why);
-        if (!recs || validate_chunk(t, recs, len, off + H, &ci, &pend, &npend, &cap_pend, &unknown, &has_ts)) {
-            /* the CRC says the writer wrote it so: skip exactly this chunk */
-            t->st.bad_chunks++;
-            t->st.malformed++;
-            t->st.bad_bytes += H + stored;
-            off += H + stored;
-            continue;
+        if (rd32(hdr) == PP_CHUNK_MAGIC) {
+            pp_chunk_info ci = { .off = off, .len = len, .tid = rd32(hdr + 12), .seq = rd64(hdr + 16),
+                                 .base_ns = rd64(hdr + 24) };
+            add_chunk(t, &ci, pl, off + H, &ix);
+        } else {
+            add_group(t, off, pl, stored, &ix);
         }
-        harvest(t, recs, pend, npend);
-        xgrow((void **)&t->chunks, &t->cap_chunks, t->nchunks + 1, sizeof *t->chunks);
-        t->chunks[t->nchunks++] = ci;
-        t->st.chunks++;
-        t->st.records += ci.records;
-        t->st.unknown_records += unknown;
-        if (has_ts) {
-            if (!seen_ts || ci.first_ns < t->st.first_ns) t->st.first_ns = ci.first_ns;
-            seen_ts = 1;
-            if (ci.last_ns > t->st.last_ns) t->st.last_ns = ci.last_ns;
-        }
-        note_tid(t, ci.tid);
         off += H + stored;
     }
-    free(pend);
+    free(ix.pend);
     /* i fields naming no STRING: the writer drops a STRING record when its buffer is busy */
     for (size_t i = 0; i < t->refs.cap; i++)
         if (t->refs.keys[i] && !pp_trace_string(t, t->refs.keys[i], NULL)) t->st.undefined_strings++;
@@ -821,11 +865,18 @@ static int load_chunk(pp_trace *t)
         uint64_t off = c->off + sizeof(struct pp_chunk_header);
         const uint8_t *p = src_at(t, off, c->zlen ? c->zlen : c->len, NULL);
         if (!p) { diag(t, off, "the file changed while being read"); return 0; }
-        if (c->zlen) {
-            uint32_t len;
+        if (c->zlen) {                    /* one of a group: decompressed once for all of them */
+            uint32_t raw = t->zraw_len;
             const char *why;
-            p = chunk_records(t, 1, p, c->zlen, &len, &why);
-            if (!p || len != c->len) { diag(t, off, "the file changed while being read"); return 0; }
+            if (t->zraw_off != c->off) {
+                p = unzstd(t, p, c->zlen, &raw, &why);
+                t->zraw_off = p ? c->off : 0;
+                t->zraw_len = raw;
+            } else {
+                p = t->zraw;
+            }
+            if (!p || (uint64_t)c->zin + c->len > raw) { diag(t, off, "the file changed while being read"); return 0; }
+            p += c->zin;
         }
         t->it_base = p;
         t->it_p = p;

@@ -121,7 +121,8 @@ typedef struct pp_chunk_info {
     uint64_t seq, base_ns;
     uint64_t first_ns, last_ns;    /* timestamps in this chunk (base_ns if it has none) */
     uint32_t len;                  /* payload bytes (decompressed) */
-    uint32_t zlen;                 /* stored bytes of a compressed (PHCZ) chunk; 0: not compressed */
+    uint32_t zlen;                 /* in a compressed group (PHCZ chunk at off): its stored bytes; 0: not */
+    uint32_t zin;                  /* in a group: where the payload starts in the decompressed bytes */
     uint32_t tid;
     uint32_t records;
 } pp_chunk_info;

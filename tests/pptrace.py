@@ -164,6 +164,82 @@ def unzstd(z, raw_len):
         return subprocess.run(["zstd", "-d", "-q", "-c"], input=z, stdout=subprocess.PIPE, check=True).stdout
 
 
+def records(payload, tid, seq, base, info):
+    """Decodes one chunk's records into info."""
+    state = {"ts": base, "ptr": 0}
+    p, end = 0, len(payload)
+    try:
+        while p < end:
+            kind, p = varint(payload, p, end)
+            blen, p = varint(payload, p, end)
+            if p + blen > end:
+                raise Bad("record past chunk end")
+            if kind in KINDS:
+                name, fields = KINDS[kind]
+                rec = decode(payload, p, p + blen, fields, state)
+                rec["_kind"] = name
+                rec["_tid"] = tid
+                info["kinds"][name] = info["kinds"].get(name, 0) + 1
+                if name == "HEADER" and info["header"] is None:
+                    info["header"] = rec
+                elif name == "FOOTER":
+                    info["footer"] = rec
+                info["records"].append(rec)
+            p += blen
+    except Bad as e:
+        info["error"] = "chunk %d: %s" % (seq, e)
+
+
+def chunks(data, pos, info, inner=False):
+    """Reads the chunks of data from pos.  A compressed chunk (PHCZ) holds a group of whole
+    chunks of one thread, read here the same way (inner=True: no resync, no nesting)."""
+    while pos < len(data):
+        if pos + 32 > len(data):
+            info["truncated"] = True
+            break
+        magic, plen, crc, tid, seq, base = struct.unpack_from("<IIIIQQ", data, pos)
+        if magic not in ((CHUNK,) if inner else (CHUNK, ZCHUNK)) or plen > (1 << 20):
+            info["bad_chunks"] += 1
+            if inner:
+                break
+            # resync on the next chunk magic, as a reader must
+            found = [n for n in (data.find(b"PHCK", pos + 1), data.find(b"PHCZ", pos + 1)) if n >= 0]
+            if not found:
+                break
+            pos = min(found)
+            continue
+        if pos + 32 + plen > len(data):
+            if inner:
+                info["bad_chunks"] += 1
+            else:
+                info["truncated"] = True
+            break
+        payload = data[pos + 32:pos + 32 + plen]
+        if crc32c(payload, crc32c(data[pos + 12:pos + 32])) != crc:
+            info["bad_chunks"] += 1
+            if inner:
+                break
+            pos += 32 + plen
+            continue
+        if magic == ZCHUNK:
+            try:
+                raw_len = struct.unpack_from("<I", payload, 0)[0]
+                group = unzstd(payload[4:], raw_len)
+                if len(group) != raw_len:
+                    raise ValueError("%d bytes, not %d" % (len(group), raw_len))
+            except Exception as e:          # a damaged frame: that group is lost, as in phaseprof
+                info["bad_chunks"] += 1
+                info["error"] = "chunk at %d does not decompress: %s" % (pos, e)
+                pos += 32 + plen
+                continue
+            info["zchunks"] = info.get("zchunks", 0) + 1
+            chunks(group, 0, info, inner=True)
+        else:
+            info["chunks"] += 1
+            records(payload, tid, seq, base, info)
+        pos += 32 + plen
+
+
 def read_trace(path):
     """Returns a dict describing the file; never raises for a damaged file."""
     info = {"path": path, "header": None, "footer": None, "chunks": 0, "bad_chunks": 0,
@@ -176,64 +252,7 @@ def read_trace(path):
     if version != 1:
         info["error"] = "version %d" % version
         return info
-    pos = pre_len
-    while pos < len(data):
-        if pos + 32 > len(data):
-            info["truncated"] = True
-            break
-        magic, plen, crc, tid, seq, base = struct.unpack_from("<IIIIQQ", data, pos)
-        if magic not in (CHUNK, ZCHUNK) or plen > (1 << 20):
-            info["bad_chunks"] += 1
-            # resync on the next chunk magic, as a reader must
-            found = [n for n in (data.find(b"PHCK", pos + 1), data.find(b"PHCZ", pos + 1)) if n >= 0]
-            if not found:
-                break
-            pos = min(found)
-            continue
-        if pos + 32 + plen > len(data):
-            info["truncated"] = True
-            break
-        payload = data[pos + 32:pos + 32 + plen]
-        if crc32c(payload, crc32c(data[pos + 12:pos + 32])) != crc:
-            info["bad_chunks"] += 1
-            pos += 32 + plen
-            continue
-        if magic == ZCHUNK:
-            try:
-                raw_len = struct.unpack_from("<I", payload, 0)[0]
-                payload = unzstd(payload[4:], raw_len)
-                if len(payload) != raw_len:
-                    raise ValueError("%d bytes, not %d" % (len(payload), raw_len))
-            except Exception as e:          # a damaged frame: that chunk is lost, as in phaseprof
-                info["bad_chunks"] += 1
-                info["error"] = "chunk at %d does not decompress: %s" % (pos, e)
-                pos += 32 + plen
-                continue
-            info["zchunks"] = info.get("zchunks", 0) + 1
-        info["chunks"] += 1
-        state = {"ts": base, "ptr": 0}
-        p, end = 0, len(payload)
-        try:
-            while p < end:
-                kind, p = varint(payload, p, end)
-                blen, p = varint(payload, p, end)
-                if p + blen > end:
-                    raise Bad("record past chunk end")
-                if kind in KINDS:
-                    name, fields = KINDS[kind]
-                    rec = decode(payload, p, p + blen, fields, state)
-                    rec["_kind"] = name
-                    rec["_tid"] = tid
-                    info["kinds"][name] = info["kinds"].get(name, 0) + 1
-                    if name == "HEADER" and info["header"] is None:
-                        info["header"] = rec
-                    elif name == "FOOTER":
-                        info["footer"] = rec
-                    info["records"].append(rec)
-                p += blen
-        except Bad as e:
-            info["error"] = "chunk %d: %s" % (seq, e)
-        pos += 32 + plen
+    chunks(data, pre_len, info)
     if info["header"] is None and not info["error"]:
         info["error"] = "no HEADER record"
     return info

@@ -1,6 +1,6 @@
 /* Writes the reader fuzzer's seed corpus (tests/fuzz/corpus/) with tests/unit/tracegen.h: small
  * valid traces covering every record kind, several threads and chunks, a truncated one, one with
- * a damaged chunk, one with an unknown kind, and one whose thread chunks are compressed (PHCZ).
+ * a damaged chunk, one with an unknown kind, and one whose thread chunks are compressed (PHCZ groups).
  * The seeds are committed; rerun this only when events.def changes:
  *   cc -Iinclude -Itests/unit tests/fuzz/gen_seeds.c -o /tmp/g -lzstd && /tmp/g DIR */
 #include <stdio.h>
@@ -70,28 +70,35 @@ static void process(tg *g, int events_all)
     tg_flush(g);
 }
 
-/* The file in g with every thread chunk stored as PHCZ (bigger or not: the seed is for the reader's
- * decompression path), as analyzer/compress.c writes them. */
+/* The file in g with each run of one thread's chunks stored as one PHCZ group (bigger or not: the
+ * seed is for the reader's decompression path), as analyzer/compress.c writes them. */
 static size_t compress_chunks(const tg *g, uint8_t *out)
 {
     size_t o = 16, i = 16;
     memcpy(out, g->buf, 16);
     while (i + 32 <= g->len) {
+        uint32_t len, tid, tid2;
+        memcpy(&len, g->buf + i + 4, 4);
+        memcpy(&tid, g->buf + i + 12, 4);
+        if (!tid) { memcpy(out + o, g->buf + i, 32 + len); o += 32 + len; i += 32 + len; continue; }
+        size_t j = i;                                  /* the run of tid's chunks: [i, j) */
+        do {
+            memcpy(&len, g->buf + j + 4, 4);
+            j += 32 + len;
+            if (j + 32 <= g->len) memcpy(&tid2, g->buf + j + 12, 4);
+        } while (j + 32 <= g->len && tid2 == tid);
         uint8_t *h = out + o;
-        uint32_t len, tid, crc, magic = 0x5a434850u;
+        uint32_t raw = (uint32_t)(j - i), magic = 0x5a434850u;
         memcpy(h, g->buf + i, 32);
-        memcpy(&len, h + 4, 4);
-        memcpy(&tid, h + 12, 4);
-        if (!tid) { memcpy(h + 32, g->buf + i + 32, len); o += 32 + len; i += 32 + len; continue; }
-        memcpy(h + 32, &len, 4);
-        size_t z = ZSTD_compress(h + 36, ZSTD_compressBound(len), g->buf + i + 32, len, 3);
+        memcpy(h + 32, &raw, 4);
+        size_t z = ZSTD_compress(h + 36, ZSTD_compressBound(raw), g->buf + i, raw, 3);
         uint32_t stored = (uint32_t)z + 4;
         memcpy(h, &magic, 4);
         memcpy(h + 4, &stored, 4);
-        crc = pp_crc32c_update(pp_crc32c(h + 12, 20), h + 32, stored);
+        uint32_t crc = pp_crc32c_update(pp_crc32c(h + 12, 20), h + 32, stored);
         memcpy(h + 8, &crc, 4);
         o += 32 + stored;
-        i += 32 + len;
+        i = j;
     }
     return o;
 }
