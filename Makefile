@@ -102,7 +102,7 @@ models: all $(WORK_BIN)
 	    --classes cpu,io,alloc,wait --seed 1 --evaluate | tee models/evaluation_sw.txt
 	$(Q)python3 tests/workloads/pairs_suite.py --build $(B) --out models/speedup_data.csv
 	$(Q)$(B)/phaseprof train --task regress --data models/speedup_data.csv --label remaining_frac \
-	    --ignore $(SPEEDUP_IGNORE) --out models/speedup_regressor.json --seed 1
+	    --ignore $(SPEEDUP_IGNORE) --partition cost_kind --out models/speedup_regressor.json --seed 1
 	$(Q)python3 tests/workloads/pairs_suite.py --build $(B) --evaluate --out models/speedup_data.csv \
 	    --eval-out models/evaluation_speedup.txt
 

@@ -47,6 +47,7 @@ typedef struct builder {
     uint32_t p, nclass, nout;
     pp_task task;
     uint32_t max_depth, min_leaf, mtry;
+    int32_t partition;             /* feature split on first (params.partition), -1: none */
     rng_t rng;
     /* scratch */
     struct sv { double v; uint32_t row; } *sorted;
@@ -177,6 +178,33 @@ static uint32_t grow(builder *b, uint32_t *s, size_t m, uint32_t depth)
     uint32_t id = new_node(b);
     double imp;
     double W = node_stats(b, s, m, b->t.value + (size_t)id * b->nout, &imp);
+    if (b->partition >= 0) {
+        /* Rows of more than one partition value: peel off the smallest value, whatever the
+         * leaf size or the gain (the partition is not learnt, it is imposed). */
+        const double *x = b->x;
+        size_t pf = (size_t)b->partition, nl = 0, nr = 0;
+        double lo = INFINITY, next = INFINITY;
+        for (size_t i = 0; i < m; i++) lo = fmin(lo, x[(size_t)s[i] * b->p + pf]);
+        for (size_t i = 0; i < m; i++) {
+            double v = x[(size_t)s[i] * b->p + pf];
+            if (v > lo) next = fmin(next, v);
+        }
+        if (isfinite(next)) {
+            double thr = lo + (next - lo) / 2;
+            for (size_t i = 0; i < m; i++) {
+                if (x[(size_t)s[i] * b->p + pf] <= thr) s[nl++] = s[i];
+                else b->tmp[nr++] = s[i];
+            }
+            memcpy(s + nl, b->tmp, nr * sizeof *s);
+            b->t.feature[id] = b->partition;
+            b->t.threshold[id] = thr;
+            uint32_t l = grow(b, s, nl, depth + 1);
+            b->t.left[id] = (int32_t)l;
+            uint32_t r = grow(b, s + nl, nr, depth + 1);
+            b->t.right[id] = (int32_t)r;
+            return id;
+        }
+    }
     if (depth >= b->max_depth || m < 2 * (size_t)b->min_leaf || imp <= 1e-12 || W <= 0) return id;
 
     /* Draw features without replacement until mtry non-constant ones have been tried. */
@@ -293,6 +321,10 @@ pp_forest *pp_forest_train(const double *x, const double *y, size_t n, uint32_t 
     if (p == 0 || p > PP_FOREST_MAX_FEATURES) { snprintf(err, errlen, "%u features (1-%d allowed)", p, PP_FOREST_MAX_FEATURES); return NULL; }
     if (cls && (nclass < 1 || nclass > PP_FOREST_MAX_CLASSES)) { snprintf(err, errlen, "%u classes (1-%d allowed)", nclass, PP_FOREST_MAX_CLASSES); return NULL; }
     if ((bad = names_check(feature_names, p, "feature"))) { snprintf(err, errlen, "%s", bad); return NULL; }
+    int32_t part = -1;
+    for (uint32_t j = 0; P.partition && j < p; j++)
+        if (!strcmp(feature_names[j], P.partition)) part = (int32_t)j;
+    if (P.partition && part < 0) { snprintf(err, errlen, "the partition '%s' is not one of the features", P.partition); return NULL; }
     if (cls && (bad = names_check(class_names, nclass, "class"))) { snprintf(err, errlen, "%s", bad); return NULL; }
     if (!counter_set || !name_ok(counter_set)) { snprintf(err, errlen, "counter set name is not usable"); return NULL; }
     if (!target || !name_ok(target)) { snprintf(err, errlen, "target column name is not usable"); return NULL; }
@@ -343,7 +375,9 @@ pp_forest *pp_forest_train(const double *x, const double *y, size_t n, uint32_t 
     }
 
     builder b = { .x = x, .y = y, .w = w, .n = n, .p = p, .nclass = nclass, .nout = f->nout,
-                  .task = P.task, .max_depth = f->max_depth, .min_leaf = f->min_leaf, .mtry = f->mtry };
+                  .task = P.task, .max_depth = f->max_depth, .min_leaf = f->min_leaf, .mtry = f->mtry,
+                  .partition = part };
+    if (P.partition) f->partition = xstrdup(P.partition);
     b.sorted = xmalloc(n * sizeof *b.sorted);
     b.tmp = xmalloc(n * sizeof *b.tmp);
     b.feat_order = xmalloc(p * sizeof *b.feat_order);
@@ -453,6 +487,7 @@ void pp_forest_free(pp_forest *f)
     for (uint32_t i = 0; i < f->nfeat && f->features; i++) free(f->features[i]);
     for (uint32_t i = 0; i < f->nclass && f->classes; i++) free(f->classes[i]);
     free(f->features); free(f->classes); free(f->counter_set); free(f->target); free(f->importance);
+    free(f->partition);
     for (uint32_t t = 0; t < f->ntrees && f->trees; t++) {
         pp_tree *tr = &f->trees[t];
         free(tr->feature); free(tr->left); free(tr->right); free(tr->threshold); free(tr->value);
@@ -638,6 +673,7 @@ char *pp_forest_to_json(const pp_forest *f)
     cJSON_AddNumberToObject(tr, "max_depth", f->max_depth);
     cJSON_AddNumberToObject(tr, "min_leaf", f->min_leaf);
     cJSON_AddNumberToObject(tr, "mtry", f->mtry);
+    if (f->partition) cJSON_AddStringToObject(tr, "partition", f->partition);
     cJSON_AddStringToObject(tr, "class_weight", f->task == PP_TASK_CLASSIFY ? "balanced" : "none");
     if (isfinite(f->oob_score)) cJSON_AddItemToObject(tr, "oob_score", num(f->oob_score));
     else cJSON_AddNullToObject(tr, "oob_score");
@@ -894,6 +930,8 @@ pp_forest *pp_forest_parse(const char *data, size_t len, const char *name, char 
     f->min_leaf = (uint32_t)v;
     if (get_int(&c, get(tr, "mtry"), "training.mtry", 0, PP_FOREST_MAX_FEATURES, &v)) goto bad;
     f->mtry = (uint32_t)v;
+    x = get(tr, "partition");
+    if (x && get_name(&c, x, "training.partition", &f->partition)) goto bad;
     x = get(tr, "oob_score");
     f->oob_score = cJSON_IsNumber(x) && isfinite(x->valuedouble) ? x->valuedouble : NAN;
 

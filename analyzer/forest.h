@@ -64,6 +64,7 @@ typedef struct pp_forest {
     /* training metadata (kept in the file; none of it changes a prediction) */
     uint64_t rows, seed;
     uint32_t max_depth, min_leaf, mtry;
+    char *partition;               /* the feature split on first (pp_forest_params), or NULL */
     double oob_score;              /* OOB accuracy (classify) or R^2 (regress); NAN if unknown */
 } pp_forest;
 
@@ -75,6 +76,11 @@ typedef struct pp_forest_params {
     uint32_t min_leaf;             /* 0: 1 to classify, 3 to regress */
     uint32_t mtry;                 /* 0: sqrt(p) to classify, max(1, p/3) to regress */
     int unweighted;                /* 1: no class weights (default: balanced) */
+    /* A feature every tree splits on first, until each node holds one of its values: the rows of
+     * one value then never share a leaf with another's (the speedup regressor's cost_kind: a
+     * remaining fraction of I/O time and one of allocator time are not the same quantity).
+     * NULL: none. */
+    const char *partition;
 } pp_forest_params;
 
 /* Out-of-bag results of training: for each row, the forest of the trees that did not see it. */

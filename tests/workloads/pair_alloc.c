@@ -1,12 +1,15 @@
 /* Paired fix workloads, allocation fixes (the cost the fix speeds up: alloc).  See pair_main.h.
  *
- *   pair_alloc --kind pool|realloc_grow --variant slow|fixed --setting K
+ *   pair_alloc --kind pool|realloc_grow|buf_reuse --variant slow|fixed --setting K
  *
  * pool:         N steps over a live set of L objects of 16 B - S: each step frees one object and
  *               allocates its replacement with malloc/free (slow) / from a free list of
  *               preallocated slots (fixed).
  * realloc_grow: K arrays of 8-byte items appended to round-robin up to M items each, R rounds:
  *               realloc by one item per append (slow) / capacity doubling (fixed).
+ * buf_reuse:    J jobs, each filling a buffer of 256 KiB - B with data and summing it: the buffer
+ *               allocated zeroed (calloc) and freed per job (slow) / allocated once at the
+ *               largest size and reused, never zeroed (fixed).
  * calib_alloc:  not a pair: the suite measures the recorder's own cost per allocation with it.
  * Each interleaves compute between the operations (the unfixable part) and does a little other
  * I/O at the start. */
@@ -87,6 +90,35 @@ static uint64_t realloc_grow_run(void)
     return sum + (x & 0xff);
 }
 
+/* ---- buf_reuse */
+struct reuse_set { long jobs; int max_kib; long compute; };
+static const struct reuse_set reuse_set[5] = {
+    { 6000, 4096, 10000000 }, { 8000, 1024, 100000000 }, { 3000, 8192, 200000000 },
+    { 12000, 512, 300000000 }, { 5000, 2048, 40000000 },
+};
+static uint64_t buf_reuse_run(void)
+{
+    struct reuse_set s = reuse_set[setting];
+    long jobs = scaled(s.jobs), per = scaled(s.compute) / jobs;
+    size_t max = (size_t)s.max_kib << 10;
+    snprintf(params, sizeof params, "jobs=%ld size=256KiB-%dKiB compute=%ld", jobs, s.max_kib, per * jobs);
+    uint64_t x = pair_other_io(256), r = 0x2545f4914f6cdd1dull, sum = 0;
+    unsigned char *keep = fixed ? malloc(max) : NULL;
+    if (fixed && !keep) pair_fatal("malloc");
+    for (long j = 0; j < jobs; j++) {
+        r ^= r << 13; r ^= r >> 7; r ^= r << 17;
+        size_t n = (256u << 10) + (size_t)(r % (max - (256u << 10) + 1));
+        unsigned char *b = fixed ? keep : calloc(n, 1);
+        if (!b) pair_fatal("calloc");
+        for (size_t i = 0; i < n; i += 64) b[i] = (unsigned char)(i + (size_t)j);
+        for (size_t i = 0; i < n; i += 4096) sum += b[i];
+        if (!fixed) free(b);
+        x = pair_compute(per, x);
+    }
+    free(keep);
+    return sum + (x & 0xff);
+}
+
 /* ---- calib_alloc: not a pair; the suite's measure of the recorder's own cost per allocation.
  * slow: N malloc(32) + free; fixed: none. */
 static uint64_t calib_alloc_run(void)
@@ -108,6 +140,7 @@ static const struct pair_kind kinds[] = {
     { "calib_alloc", "calib", "(not a pair) malloc(32)+free -> none: the recorder's cost per allocation", 1, calib_alloc_run },
     { "pool", "alloc", "malloc/free per object -> free-list pool of preallocated slots", 6, pool_run },
     { "realloc_grow", "alloc", "realloc by one item per append -> capacity doubling", 5, realloc_grow_run },
+    { "buf_reuse", "alloc", "a large zeroed buffer allocated and freed per job -> allocated once and reused", 5, buf_reuse_run },
 };
 
 int main(int argc, char **argv)

@@ -1,6 +1,6 @@
 /* Paired fix workloads, CPU fixes (the cost the fix speeds up: cpu time).  See pair_main.h.
  *
- *   pair_cpu --kind getc_fread|stride_seq|search_sorted|memo --variant slow|fixed --setting K
+ *   pair_cpu --kind getc_fread|stride_seq|search_sorted|memo|sort_once --variant slow|fixed --setting K
  *
  * getc_fread: a 1-8 MiB file (written first, by both) scanned P times for its byte sum and line
  *             count: getc() per byte (slow) / fread() of 64 KiB blocks (fixed).  Both go through
@@ -11,6 +11,8 @@
  *             keys: linear scan (slow) / binary search (fixed).
  * memo:       N queries of an expensive function (a compute chain of 500-3000 steps) of 16-1024
  *             distinct arguments: computed every time (slow) / memoized (fixed).
+ * sort_once:  B batches of Q queries for the median-or-above count of a fixed array of 64-1024
+ *             keys: the array copied and sorted (qsort) for every query (slow) / sorted once (fixed).
  * Each interleaves compute between the passes (the unfixable part) and does a little other I/O
  * at the start. */
 #include "pair_main.h"
@@ -137,11 +139,47 @@ static uint64_t memo_run(void)
     return sum + (x & 0xff);
 }
 
+/* ---- sort_once: the same array sorted again per query */
+struct sort_set { long queries; int keys; long compute; };
+static const struct sort_set sort_set[5] = {
+    { 40000, 256, 10000000 }, { 20000, 512, 100000000 }, { 8000, 1024, 200000000 },
+    { 100000, 64, 150000000 }, { 30000, 128, 40000000 },
+};
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+static uint64_t sort_once_run(void)
+{
+    struct sort_set s = sort_set[setting];
+    long n = scaled(s.queries), chunk = 100, per = scaled(s.compute) / (n / chunk + 1);
+    int m = s.keys;
+    snprintf(params, sizeof params, "queries=%ld keys=%d compute=%ld", n, m, per * (n / chunk + 1));
+    uint64_t x = pair_other_io(256), sum = 0, r = 0x853c49e6748fea9bull;
+    uint32_t *key = malloc((size_t)m * sizeof *key), *sorted = malloc((size_t)m * sizeof *sorted);
+    if (!key || !sorted) pair_fatal("malloc");
+    for (int i = 0; i < m; i++) { r ^= r << 13; r ^= r >> 7; r ^= r << 17; key[i] = (uint32_t)r; }
+    if (fixed) { memcpy(sorted, key, (size_t)m * sizeof *key); qsort(sorted, (size_t)m, sizeof *sorted, cmp_u32); }
+    for (long i = 0; i < n; i++) {
+        if (!fixed) { memcpy(sorted, key, (size_t)m * sizeof *key); qsort(sorted, (size_t)m, sizeof *sorted, cmp_u32); }
+        r ^= r << 13; r ^= r >> 7; r ^= r << 17;
+        uint32_t want = (uint32_t)r;
+        int lo = 0, hi = m;                       /* keys >= want: m - (first index >= want) */
+        while (lo < hi) { int mid = (lo + hi) / 2; if (sorted[mid] < want) lo = mid + 1; else hi = mid; }
+        sum += (uint64_t)(m - lo);
+        if (i % chunk == 0) x = pair_compute(per, x);
+    }
+    free(key); free(sorted);
+    return sum + (x & 0xff);
+}
+
 static const struct pair_kind kinds[] = {
     { "search_sorted", "cpu", "linear scan of a sorted array -> binary search", 5, search_sorted_run },
     { "memo", "cpu", "recompute an expensive function per query -> memoize", 5, memo_run },
     { "getc_fread", "cpu", "getc() per byte -> fread() of 64 KiB blocks", 5, getc_fread_run },
     { "stride_seq", "cpu", "column-major (strided) matrix walk -> row-major (sequential)", 5, stride_seq_run },
+    { "sort_once", "cpu", "copy and sort an array for every query -> sort it once", 5, sort_once_run },
 };
 
 int main(int argc, char **argv)

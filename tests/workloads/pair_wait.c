@@ -1,6 +1,6 @@
 /* Paired fix workloads, waiting fixes (the cost the fix speeds up: wait).  See pair_main.h.
  *
- *   pair_wait --kind shard_lock|poll_cond --variant slow|fixed --setting K
+ *   pair_wait --kind shard_lock|poll_cond|narrow_lock --variant slow|fixed --setting K
  *
  * shard_lock: T threads each update N random buckets of a 4096-bucket table, with some compute
  *             and a short sleep (a slow call made holding the lock) inside the critical section
@@ -9,6 +9,9 @@
  * poll_cond:  the main thread hands N jobs one at a time to a worker thread and waits for each
  *             result; both sides wait by polling a flag with usleep(U) (slow) / on a condition
  *             variable (fixed).  Compute on both sides.
+ * narrow_lock: T threads each do N steps: compute a value from a random key (the inner work)
+ *             and add it to a shared table: the computation done holding the table's one mutex
+ *             (slow) / done before taking it, the mutex held for the addition only (fixed).
  * Each does a little other I/O at the start. */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -119,9 +122,50 @@ static uint64_t poll_cond_run(void)
     return sum;
 }
 
+/* ---- narrow_lock */
+struct narrow_set { int threads; long n, inner, outer; };
+static const struct narrow_set narrow_set[5] = {
+    { 4, 4000, 20000, 2000 }, { 2, 8000, 10000, 10000 }, { 3, 3000, 15000, 40000 },
+    { 4, 1500, 40000, 60000 }, { 2, 6000, 20000, 1000 },
+};
+static struct narrow_set ns;
+static pthread_mutex_t nl_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static void *narrow_worker(void *arg)
+{
+    uint64_t r = 0x9e3779b97f4a7c15ull * ((uintptr_t)arg + 1), x = (uintptr_t)arg;
+    for (long i = 0; i < ns.n; i++) {
+        r ^= r << 13; r ^= r >> 7; r ^= r << 17;
+        size_t b = (size_t)(r % BUCKETS);
+        uint64_t v = 0;
+        if (fixed) v = pair_compute(ns.inner, r) & 0xffff;
+        pthread_mutex_lock(&nl_mu);
+        if (!fixed) v = pair_compute(ns.inner, r) & 0xffff;
+        table[b] += v;
+        pthread_mutex_unlock(&nl_mu);
+        x = pair_compute(ns.outer, x);
+    }
+    return (void *)(uintptr_t)(x & 0xff);
+}
+
+static uint64_t narrow_lock_run(void)
+{
+    ns = narrow_set[setting];
+    ns.n = scaled(ns.n);
+    snprintf(params, sizeof params, "threads=%d ops=%ld inner=%ld outer=%ld", ns.threads, ns.n, ns.inner, ns.outer);
+    uint64_t sum = pair_other_io(256) & 0;
+    pthread_t th[8];
+    for (int t = 1; t < ns.threads; t++) if (pthread_create(&th[t], NULL, narrow_worker, (void *)(uintptr_t)t)) pair_fatal("pthread_create");
+    sum += (uintptr_t)narrow_worker((void *)(uintptr_t)0);
+    for (int t = 1; t < ns.threads; t++) { void *v; pthread_join(th[t], &v); sum += (uintptr_t)v; }
+    for (int b = 0; b < BUCKETS; b++) sum += table[b];
+    return sum;
+}
+
 static const struct pair_kind kinds[] = {
     { "shard_lock", "wait", "one mutex for a shared table -> 64 sharded mutexes", 6, shard_lock_run },
     { "poll_cond", "wait", "sleep-poll a flag with usleep -> condition variable", 5, poll_cond_run },
+    { "narrow_lock", "wait", "compute while holding the one mutex -> compute first, lock for the update", 5, narrow_lock_run },
 };
 
 int main(int argc, char **argv)

@@ -52,11 +52,11 @@ group is the fix kind (the unit --evaluate holds out); cost_kind is 0 cpu, 1 io,
 3 wait; remaining_frac is the target.  Train with:
     phaseprof train --task regress --data models/speedup_data.csv --label remaining_frac \\
         --ignore fix_kind,pair,cost,speedup,w_slow_s,w_fixed_s,w_traced_s,c_traced_s,c_s \\
-        --out models/speedup_regressor.json --seed 1
+        --partition cost_kind --out models/speedup_regressor.json --seed 1
 --evaluate then runs `phaseprof train --evaluate` (leave one fix kind out) and turns each
 held-out remaining fraction into a whole-program speedup S = W / (W - C + r C), beside plain
 Amdahl (W / (W - C), the cost removed) and a forest without features (the mean r of the other
-kinds' rows), and prints the median absolute percentage error per kind; then two figures no
+kinds' rows of the same cost), and prints the median absolute percentage error per kind; then two figures no
 model can reach past: the error left with the best constant r per kind chosen on the held-out
 pairs themselves, and, with --retest OLDER.csv (an earlier recording of the same pairs), how far
 two measurements of the same speedup lie apart.
@@ -374,7 +374,7 @@ def held_out(pp, args, seed):
     fd, pred_path = tempfile.mkstemp(suffix=".csv")
     os.close(fd)
     cmd = [pp, "train", "--task", "regress", "--data", args.out, "--label", TARGET, "--ignore", IGNORE,
-           "--seed", str(seed)] + args.train_opts.split() + ["--evaluate", "--predictions", pred_path, "-q"]
+           "--partition", "cost_kind", "--seed", str(seed)] + args.train_opts.split() + ["--evaluate", "--predictions", pred_path, "-q"]
     r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     preds = None
     if r.returncode != 0:
@@ -398,7 +398,8 @@ def evaluate(pp, args):
         w, c, s = float(d["w_slow_s"]), float(d["c_s"]), float(d["speedup"])
         r_pred = float(p["predicted"])
         # no features: what a forest that learnt nothing says, the mean r of the other kinds' rows
-        others = [float(x[TARGET]) for x in data if x["group"] != d["group"]]
+        # of the same cost (the forest is partitioned by cost_kind)
+        others = [float(x[TARGET]) for x in data if x["group"] != d["group"] and x["cost"] == d["cost"]]
         r_none = sum(others) / len(others)
         k = kinds.setdefault(d["group"], {"cost": d["cost"], "forest": [], "amdahl": [], "none": [], "rows": []})
         k["forest"].append(ape(speedup(w, c, r_pred), s))
@@ -425,7 +426,7 @@ def evaluate(pp, args):
     out.write("  %-13s %-5s %4d  %9s  %9s  %9s\n" % ("all", "", len(allf), pct(mf), pct(ma), pct(mn)))
     out.write("\n(median absolute percentage error of the predicted whole-program speedup S = W / (W - C + r C),\n"
               " r the fraction of the cost C the fix leaves, against the measured one; Amdahl: the cost\n"
-              " removed entirely, r = 0, S = W / (W - C); no feat.: r the mean of the other kinds' rows)\n")
+              " removed entirely, r = 0, S = W / (W - C); no feat.: r the mean of the other kinds' rows of the same cost)\n")
     out.write("target: median APE <= 15%%: %s\n" % ("MET" if mf <= 0.15 else "MISSED (%s)" % pct(mf)))
     # The forest's own randomness (bootstrap rows, features tried per split) on 68 rows: the same
     # evaluation with other seeds
