@@ -214,9 +214,13 @@ ratio_med() {
 diff_med()  { awk '$1 > 0 && $3 != "nan" {print $3-$1}' "$W/$1.pairs" | median; }
 col_med()   { awk -v c="$2" '{print $c}' "$W/$1.pairs" | median; }
 
-# Callgrind: total instructions ("totals:" line) of CMD, plain or traced.
+# Callgrind: total instructions ("totals:" line) of CMD, plain or traced.  CG_BEFORE, if set, is
+# run before each (sqlite3: both runs start from no database; the second would first drop the
+# first one's table, 1% more instructions charged to whichever run came second).
+CG_BEFORE=
 cg() {
     local mode=$1 out=$2; shift 2
+    [ -z "$CG_BEFORE" ] || eval "$CG_BEFORE"
     local env=()
     if [ "$mode" = traced ]; then
         rm -rf "$W/cgtrace"; mkdir -p "$W/cgtrace"
@@ -475,9 +479,10 @@ if [ "$HAVE_VG" = 1 ]; then
         CGREAL+=(cg_xz)
     fi
     if [ "$HAVE_SQ" = 1 ]; then
-        rm -f "$W/sq.db"
         STDIN_ARGS=(-i "$W/sq.sql")
+        CG_BEFORE='rm -f "$W/sq.db"'
         cg_pair cg_sqlite -- sqlite3 -batch "$W/sq.db"
+        CG_BEFORE=
         STDIN_ARGS=()
         row "sqlite3" "instructions ratio (callgrind)" "$(fmt "$(cg_ratio cg_sqlite)" 4)×" "≤ 1.03× (geomean)" "—" "valgrind --tool=callgrind sqlite3 -batch DB < ($SQL_INSERTS inserts)"
         CGREAL+=(cg_sqlite)

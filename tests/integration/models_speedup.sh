@@ -78,51 +78,38 @@ fi
 
 # ---- the report with the shipped regressor (target remaining_frac: r, the fraction of the cost
 # the fix leaves): predicted = W / (W - C + r C), C the part of the cost the named fix works on
-# (fix_wall_s; for writes, all of the I/O time), fix_factor = 1 / r, and low <= predicted <= high
-# <= the upper bound
-if "$PP" record -o "$T/wb" -- "$W/pair_io" --kind write_buf --variant slow --setting 0 --scale 0.1 --dir "$T" >/dev/null 2>"$T/rec.err" &&
-   "$PP" report "$T/wb" --models models --json "$T/wb.json" >/dev/null 2>"$T/rep.err"; then
-    python3 - "$T/wb.json" <<'EOF' && pass report_uses_remaining_frac || fail report_uses_remaining_frac "$(cat "$T/rep.err")"
+# (fix_wall_s), fix_factor = 1 / r, and low <= predicted <= high <= the upper bound.
+#  - write_buf (16-byte unbuffered writes, like the model's own write_buf rows, r well below 1/2:
+#    a report reading r as a fix factor would say f = 1): C is all of the I/O time;
+#  - open_keep (open, write, close per line): the advice is to keep the file open, which works on
+#    the opens and closes only, so C is the metadata part of the I/O time.
+report_io() {   # NAME KIND: record the slow variant of KIND, report it, check it
+    local name=$1 kind=$2
+    if "$PP" record -o "$T/$kind" -- "$W/pair_io" --kind "$kind" --variant slow --setting 0 --scale 0.1 --dir "$T" >/dev/null 2>"$T/rec.err" &&
+       "$PP" report "$T/$kind" --models models --json "$T/$kind.json" >/dev/null 2>"$T/rep.err"; then
+        python3 - "$T/$kind.json" "$kind" <<'EOF' && pass "$name" || fail "$name" "$(cat "$T/rep.err")"
 import json, sys
 r = json.load(open(sys.argv[1]))
 W = r["summary"]["wall_ns"] / 1e9
 root = r["summary"]["root_pid"]
 assert r["summary"]["models"]["regressor"].endswith("speedup_regressor.json"), r["summary"]["models"]
 p = max((p for p in r["phases"] if p["pid"] == root), key=lambda p: p["costs"]["io"]["wall_s"] or 0)
-s, c = p["speedup"]["io"], p["costs"]["io"]
+s, c, m = p["speedup"]["io"], p["costs"]["io"], p["metrics"]
 C, f = c["fix_wall_s"], c["fix_factor"]
-assert 0.9 * c["wall_s"] <= C <= c["wall_s"], c
-# 16-byte unbuffered writes, a row like the model's own write_buf rows (r well below 1/2): a
-# report reading r as a fix factor would say f = 1, no gain
-assert C > 0 and f is not None and f > 2, (C, f)
-want = W / (W - C + C / f)
+if sys.argv[2] == "write_buf":
+    assert 0.9 * c["wall_s"] <= C <= c["wall_s"] and C > 0 and f is not None and f > 2, c
+else:
+    share = m["io_meta_frac"] / (m["io_read_frac"] + m["io_write_frac"] + m["io_meta_frac"] + m["io_sync_frac"])
+    assert share > 0.5 and abs(C - c["wall_s"] * share) < 1e-6 * c["wall_s"], (c, share)
+    rec = [a for a in p["recommendations"] if a["cost"] == "io"]
+    assert rec and "keep files open" in rec[0]["advice"], rec
+want = W / (W - C + (C / f if f else 0))
 assert abs(s["predicted"] - want) < 1e-6 * want, (s, want)
 assert 1 <= s["low"] <= s["predicted"] <= s["high"] <= s["upper_bound"] * (1 + 1e-9), s
 EOF
-else
-    fail report_uses_remaining_frac "record or report failed: $(tail -3 "$T/rec.err" "$T/rep.err")"
-fi
-# Opening, writing and closing a file per line: the advice is to keep it open, which works on the
-# opens and closes only, so the prediction applies r to that part of the I/O time, not all of it.
-if "$PP" record -o "$T/ok" -- "$W/pair_io" --kind open_keep --variant slow --setting 0 --scale 0.1 --dir "$T" >/dev/null 2>"$T/rec.err" &&
-   "$PP" report "$T/ok" --models models --json "$T/ok.json" >/dev/null 2>"$T/rep.err"; then
-    python3 - "$T/ok.json" <<'EOF' && pass report_io_fix_part || fail report_io_fix_part "$(cat "$T/rep.err")"
-import json, sys
-r = json.load(open(sys.argv[1]))
-W = r["summary"]["wall_ns"] / 1e9
-root = r["summary"]["root_pid"]
-p = max((p for p in r["phases"] if p["pid"] == root), key=lambda p: p["costs"]["io"]["wall_s"] or 0)
-c, s = p["costs"]["io"], p["speedup"]["io"]
-m = p["metrics"]
-io = m["io_read_frac"] + m["io_write_frac"] + m["io_meta_frac"] + m["io_sync_frac"]
-share = m["io_meta_frac"] / io
-assert share > 0.5 and abs(c["fix_wall_s"] - c["wall_s"] * share) < 1e-6 * c["wall_s"], (c, share)
-rec = [a for a in p["recommendations"] if a["cost"] == "io"]
-assert rec and "keep files open" in rec[0]["advice"], rec
-Cf, f = c["fix_wall_s"], c["fix_factor"]
-want = W / (W - Cf + (Cf / f if f else 0))
-assert abs(s["predicted"] - want) < 1e-6 * want and s["predicted"] < s["upper_bound"], (s, want)
-EOF
-else
-    fail report_io_fix_part "record or report failed: $(tail -3 "$T/rec.err" "$T/rep.err")"
-fi
+    else
+        fail "$name" "record or report failed: $(tail -3 "$T/rec.err" "$T/rep.err")"
+    fi
+}
+report_io report_uses_remaining_frac write_buf
+report_io report_io_fix_part open_keep
