@@ -203,8 +203,9 @@ PY
 "$PP" report "$T/io" --models "$T/nowhere" >"$T/nd.txt" 2>&1 && grep -q 'models directory .*nowhere.* does not exist' "$T/nd.txt" && pass report_classify.no_models_dir || fail report_classify.no_models_dir "$(head -8 "$T/nd.txt")"
 
 # With a speedup regressor (the contract of models/speedup_regressor.json: window features plus
-# cost_kind 0 cpu, 1 io, 2 alloc, 3 wait; target the fix factor): predicted = W / (W - C + C/f)
-# and low <= predicted <= high <= the upper bound.  A toy regressor that says I/O gets 4x faster
+# cost_kind 0 cpu, 1 io, 2 alloc, 3 wait; target the fix factor): predicted = W / (W - C + C/f),
+# C the part of the cost the named fix works on (fix_wall_s), and low <= predicted <= high <= the
+# upper bound.  A toy regressor that says I/O gets 4x faster
 # and everything else 2x.
 mkdir -p "$T/regmodels"
 cp "$MODELS/classifier_sw.json" "$T/regmodels/"
@@ -226,7 +227,8 @@ W = r["summary"]["wall_ns"] / 1e9
 root = r["summary"]["root_pid"]
 p = max((p for p in r["phases"] if p["pid"] == root), key=lambda p: p["end_ns"] - p["start_ns"])
 s, c = p["speedup"]["io"], p["costs"]["io"]
-C, f = c["wall_s"], c["fix_factor"]
+C, f = c["fix_wall_s"], c["fix_factor"]
+assert 0 < C <= c["wall_s"], c
 assert 2 < f <= 4, f          # mostly 4 (the trees see cost_kind most of the time)
 want = W / (W - C + C / f)
 assert abs(s["predicted"] - want) < 1e-6 * want, (s, want)
