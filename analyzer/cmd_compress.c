@@ -4,6 +4,7 @@
 #include "util.h"
 
 #include <dirent.h>
+#include <signal.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,6 +60,9 @@ int cmd_compress(int argc, char **argv)
         return 2;
     }
     if (first >= argc) { fputs(usage_text, stderr); return 2; }
+    /* A file size limit (ulimit -f) must end in an error that leaves the trace as it was, not in
+     * a kill halfway through the copy. */
+    signal(SIGXFSZ, SIG_IGN);
     int bad = 0;
     for (int i = first; i < argc; i++) {
         pp_zstats st = { 0 };

@@ -686,7 +686,10 @@ int cmd_record(int argc, char **argv)
     }
 
     /* This run's traces: new files whose header carries our run id (or no header yet).  A
-     * process that forks and then execs leaves two files (one per image): count pids. */
+     * process that forks and then execs leaves two files (one per image): count pids.  They are
+     * compressed on the way: a file size limit must then fail that, not kill us (the child, which
+     * must see the program's own dispositions, is gone). */
+    signal(SIGXFSZ, SIG_IGN);
     struct names *after = &g.after;
     list_traces(dir, after);
     size_t files = 0, procs = 0;

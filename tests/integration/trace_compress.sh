@@ -111,3 +111,12 @@ out=$("$PP" compress "$T/junk.pptrace" 2>&1); rc=$?
 if [ $rc != 0 ] && printf '%s' "$out" | grep -q 'junk.pptrace: offset 0: not a phaseprof trace' &&
    [ "$(cat "$T/junk.pptrace")" = 'not a trace at all, just text' ]; then pass compress.not_a_trace
 else fail compress.not_a_trace "rc=$rc: $out"; fi
+
+# A file size limit (ulimit -f, or a disk that fills) stops the compressed copy: a clear error,
+# non-zero exit, the trace as it was, no temporary file left behind.
+cp "$raw" "$T/lim.pptrace"
+out=$(ulimit -f 64; "$PP" compress "$T/lim.pptrace" 2>&1); rc=$?
+if [ $rc != 0 ] && printf '%s' "$out" | grep -q 'lim.pptrace: writing the compressed copy: File too large' &&
+   cmp -s "$raw" "$T/lim.pptrace" && [ -z "$(ls "$T" | grep '\.tmp$')" ]; then
+    pass compress.file_size_limit
+else fail compress.file_size_limit "rc=$rc: $out; $(ls "$T" | grep tmp)"; fi
