@@ -171,6 +171,28 @@ static double best_split_on(builder *b, const uint32_t *s, size_t m, uint32_t f,
     return best;
 }
 
+static uint32_t grow(builder *b, uint32_t *s, size_t m, uint32_t depth);
+
+/* Node id splits its rows s[0..m) on x[f] <= thr (a stable partition) and grows both children;
+ * returns id, or id as a leaf when one side would be empty. */
+static uint32_t split(builder *b, uint32_t id, uint32_t *s, size_t m, uint32_t depth, uint32_t f, double thr)
+{
+    size_t nl = 0, nr = 0;
+    for (size_t i = 0; i < m; i++) {
+        if (b->x[(size_t)s[i] * b->p + f] <= thr) s[nl++] = s[i];
+        else b->tmp[nr++] = s[i];
+    }
+    memcpy(s + nl, b->tmp, nr * sizeof *s);
+    if (nl == 0 || nr == 0) return id;   /* cannot happen with a threshold between two values */
+    b->t.feature[id] = (int32_t)f;
+    b->t.threshold[id] = thr;
+    uint32_t l = grow(b, s, nl, depth + 1);
+    b->t.left[id] = (int32_t)l;
+    uint32_t r = grow(b, s + nl, nr, depth + 1);
+    b->t.right[id] = (int32_t)r;
+    return id;
+}
+
 /* Grows the subtree of rows s[0..m) (a slice of the bootstrap sample, duplicates included) and
  * returns its node index.  Pre-order: the node is numbered before its children. */
 static uint32_t grow(builder *b, uint32_t *s, size_t m, uint32_t depth)
@@ -181,29 +203,14 @@ static uint32_t grow(builder *b, uint32_t *s, size_t m, uint32_t depth)
     if (b->partition >= 0) {
         /* Rows of more than one partition value: peel off the smallest value, whatever the
          * leaf size or the gain (the partition is not learnt, it is imposed). */
-        const double *x = b->x;
-        size_t pf = (size_t)b->partition, nl = 0, nr = 0;
+        size_t pf = (size_t)b->partition;
         double lo = INFINITY, next = INFINITY;
-        for (size_t i = 0; i < m; i++) lo = fmin(lo, x[(size_t)s[i] * b->p + pf]);
+        for (size_t i = 0; i < m; i++) lo = fmin(lo, b->x[(size_t)s[i] * b->p + pf]);
         for (size_t i = 0; i < m; i++) {
-            double v = x[(size_t)s[i] * b->p + pf];
+            double v = b->x[(size_t)s[i] * b->p + pf];
             if (v > lo) next = fmin(next, v);
         }
-        if (isfinite(next)) {
-            double thr = lo + (next - lo) / 2;
-            for (size_t i = 0; i < m; i++) {
-                if (x[(size_t)s[i] * b->p + pf] <= thr) s[nl++] = s[i];
-                else b->tmp[nr++] = s[i];
-            }
-            memcpy(s + nl, b->tmp, nr * sizeof *s);
-            b->t.feature[id] = b->partition;
-            b->t.threshold[id] = thr;
-            uint32_t l = grow(b, s, nl, depth + 1);
-            b->t.left[id] = (int32_t)l;
-            uint32_t r = grow(b, s + nl, nr, depth + 1);
-            b->t.right[id] = (int32_t)r;
-            return id;
-        }
+        if (isfinite(next)) return split(b, id, s, m, depth, (uint32_t)pf, lo + (next - lo) / 2);
     }
     if (depth >= b->max_depth || m < 2 * (size_t)b->min_leaf || imp <= 1e-12 || W <= 0) return id;
 
@@ -241,22 +248,8 @@ static uint32_t grow(builder *b, uint32_t *s, size_t m, uint32_t depth)
     if (!(gain > 1e-12 * (fabs(own) + 1e-300))) return id;   /* rounding noise, not a split */
 
     /* Stable partition by the threshold. */
-    size_t nl = 0, nr = 0;
-    for (size_t i = 0; i < m; i++) {
-        if (b->x[(size_t)s[i] * b->p + best_f] <= best_thr) s[nl++] = s[i];
-        else b->tmp[nr++] = s[i];
-    }
-    memcpy(s + nl, b->tmp, nr * sizeof *s);
-    if (nl == 0 || nr == 0) return id;   /* cannot happen with a threshold between two values */
-
     b->imp[best_f] += gain;
-    b->t.feature[id] = (int32_t)best_f;
-    b->t.threshold[id] = best_thr;
-    uint32_t l = grow(b, s, nl, depth + 1);
-    b->t.left[id] = (int32_t)l;
-    uint32_t r = grow(b, s + nl, nr, depth + 1);
-    b->t.right[id] = (int32_t)r;
-    return id;
+    return split(b, id, s, m, depth, best_f, best_thr);
 }
 
 static const double *tree_leaf(const pp_tree *t, uint32_t nout, const double *x)

@@ -354,6 +354,48 @@ int main(void)
     pp_forest_free(f);
     pp_forest_oob_free(&oob);
 
+    /* --partition: every tree splits on the partition feature first, until each node holds one
+     * of its values, so the rows of one value never share a leaf with another's.  Data: noise_4
+     * takes the values 0, 1, 2 (a "cost kind"); the target is 10 * kind plus a little of sig_a.  A
+     * row of kind 2 whose other features look like kind 0's must still get about 20. */
+    {
+        size_t np = 300;
+        double *px = xmalloc(np * P * sizeof *px), *py = xmalloc(np * sizeof *py);
+        rs = 11;
+        for (size_t i = 0; i < np; i++) {
+            for (int j = 0; j < P; j++) px[i * P + j] = unif();
+            px[i * P + 5] = (double)(i % 3);
+            py[i] = 10 * (double)(i % 3) + px[i * P];
+        }
+        pp_forest_params pp = { .task = PP_TASK_REGRESS, .trees = 20, .seed = 5, .mtry = 1, .partition = "noise_4" };
+        pp_forest *pf = pp_forest_train(px, py, np, P, fnames, NULL, 0, "sw", "target", &pp, NULL, err, sizeof err);
+        size_t roots = 0, mixed = 0;
+        for (uint32_t t = 0; pf && t < pf->ntrees; t++) {
+            const pp_tree *tr = &pf->trees[t];
+            roots += tr->feature[0] == 5;
+            /* below the partition splits, no leaf's rows can mix kinds: a leaf value is within
+             * 1 of 0, 10 or 20 */
+            for (uint32_t n = 0; n < tr->n; n++) {
+                double v = tr->value[n];
+                if (tr->feature[n] < 0 && fabs(v - 10 * floor(v / 10 + 0.05)) > 1.0) mixed++;
+            }
+        }
+        double q[P] = { 0.5, 0.5, 0.5, 0.5, 0.5, 2 };
+        double v = pf ? pp_forest_regress(pf, q, 0.1, NULL, NULL) : NAN;
+        result("forest_partition_splits_first", pf && roots == pf->ntrees, "%zu of %u roots split on it (%s)",
+               roots, pf ? pf->ntrees : 0, pf ? "" : err);
+        result("forest_partition_leaves_pure", pf && mixed == 0 && fabs(v - 20.5) < 1.0, "%zu mixed leaves; kind 2 -> %.2f", mixed, v);
+        char *js = pf ? pp_forest_to_json(pf) : NULL;
+        result("forest_partition_in_model", js && strstr(js, "\"partition\":\"noise_4\""), "not in the model file");
+        free(js);
+        pp_forest_free(pf);
+        pp.partition = "no_such";
+        pf = pp_forest_train(px, py, np, P, fnames, NULL, 0, "sw", "target", &pp, NULL, err, sizeof err);
+        result("forest_partition_unknown", !pf && strstr(err, "no_such"), "trained anyway, or: %s", err);
+        pp_forest_free(pf);
+        free(px); free(py);
+    }
+
     test_hostile();
     free(x); free(y); free(xt); free(yt); free(rx); free(ry); free(tx); free(ty);
     return failures ? 1 : 0;
