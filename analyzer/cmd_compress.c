@@ -18,8 +18,9 @@ static const char usage_text[] =
     "Compresses the thread chunks of finished traces in place with zstd (PATH: a .pptrace file or\n"
     "a directory of them).  Every phaseprof command reads compressed traces as it reads the others.\n"
     "`phaseprof record` does this by itself once the program is done; use this for traces written\n"
-    "with LD_PRELOAD alone.  A trace whose process may still be writing it (no footer yet, its pid\n"
-    "alive) is left as it is; so is one that compressing would not make smaller.\n"
+    "with LD_PRELOAD alone.  A trace that may still be written (open for writing, or no footer yet\n"
+    "and its pid alive) is left as it is; so is one that compressing would not make smaller, one\n"
+    "with other hard links, and one you do not own.  A symbolic link's target is compressed.\n"
     "\n"
     "  --level N   zstd level, 1 (fastest) to 19 (smallest); default 3\n";
 
@@ -90,7 +91,7 @@ int cmd_compress(int argc, char **argv)
         fprintf(stderr, "phaseprof compress: %s: %u trace%s, %" PRIu64 " -> %" PRIu64 " bytes (%" PRIu64
                 " of %" PRIu64 " chunks compressed)", argv[i], files, files == 1 ? "" : "s", st.before, st.after,
                 st.compressed, st.chunks);
-        if (busy) fprintf(stderr, "; %u still being written, left as they are", busy);
+        if (busy) fprintf(stderr, "; %u left as they are (still being written, or linked elsewhere or not yours)", busy);
         fputc('\n', stderr);
     }
     return bad;

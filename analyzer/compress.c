@@ -95,16 +95,22 @@ static int copy_raw(struct job *j, uint64_t from, uint64_t to)
     return 0;
 }
 
-/* Process-chunk records: the HEADER's pid (its first field) and whether a FOOTER is among them. */
+/* Process-chunk records: the HEADER's pid (its first field), and whether a FOOTER that ends
+ * the process's writing is among them.  A FOOTER written before an exec does not: the exec may
+ * fail, and the process then goes on writing to the same file. */
 static void scan_process_chunk(struct job *j, const uint8_t *p, const uint8_t *end)
 {
     j->last_footer = 0;
     while (p < end) {
-        uint64_t kind, len;
+        uint64_t kind, len, v[7] = { 0 };
         if (pp_get_varint(&p, end, &kind) || pp_get_varint(&p, end, &len) || len > (uint64_t)(end - p)) return;
-        const uint8_t *body = p;
-        if (kind == PP_K_HEADER && !j->pid) pp_get_varint(&body, p + len, &j->pid);
-        if (kind == PP_K_FOOTER) j->last_footer = 1;
+        const uint8_t *body = p, *bend = p + len;
+        if (kind == PP_K_HEADER && !j->pid) pp_get_varint(&body, bend, &j->pid);
+        if (kind == PP_K_FOOTER) {           /* ts records chunks bytes dropped_records dropped_chunks flags */
+            int ok = 1;
+            for (int i = 0; i < 7 && ok; i++) ok = !pp_get_varint(&body, bend, &v[i]);
+            j->last_footer = ok && !(v[6] & PP_FOOT_EXEC);
+        }
         p += len;
     }
 }
@@ -162,6 +168,25 @@ static int chunk_at(struct job *j, uint64_t off, uint8_t *hdr, uint32_t *len)
     return pp_crc32c_fast(crc, j->buf, *len) == rd32(hdr + 8);
 }
 
+/* The offset of the next checked chunk at or after off (a window searched for "PHC" at a time,
+ * as the reader resynchronizes), or the file's size. */
+static uint64_t next_chunk(struct job *j, uint64_t off, uint8_t *hdr, uint32_t *len)
+{
+    static const uint8_t magic[3] = { 'P', 'H', 'C' };
+    enum { WIN = 1 << 16 };
+    uint8_t w[WIN];
+    while (off + H <= j->size) {
+        size_t n = j->size - off < WIN ? (size_t)(j->size - off) : WIN;
+        if (read_at(j, w, n, off)) return j->size;
+        const uint8_t *hit = memmem(w, n, magic, sizeof magic);
+        if (!hit) { off += n - (sizeof magic - 1); continue; }   /* a magic may straddle windows */
+        uint64_t cand = off + (uint64_t)(hit - w);
+        if (chunk_at(j, cand, hdr, len)) return cand;
+        off = cand + 1;
+    }
+    return j->size;
+}
+
 static int run(struct job *j, pp_zstats *st)
 {
     uint8_t pre[sizeof(struct pp_preamble)];
@@ -180,8 +205,7 @@ static int run(struct job *j, pp_zstats *st)
             continue;
         }
         /* not a chunk: copy up to the next one that checks out (or the end) */
-        uint64_t next = off + 1;
-        while (next < j->size && !chunk_at(j, next, hdr, &len)) next++;
+        uint64_t next = next_chunk(j, off + 1, hdr, &len);
         if (flush_group(j, st) || copy_raw(j, off, next)) return PP_Z_ERROR;
         j->last_footer = 0;
         off = next;
@@ -194,12 +218,18 @@ int pp_compress_trace(const char *path, int level, pp_zstats *st, char *err, siz
     struct job j = { .path = path, .in = -1, .out = -1, .level = level, .err = err, .errlen = errlen };
     pp_zstats s = { 0 };
     struct stat a, b;
-    char *tmp = NULL;
-    int rc = PP_Z_ERROR;
+    char *tmp = NULL, *real = NULL;
+    int rc = PP_Z_ERROR, lease = -1;
+    /* The file itself, not a symbolic link to it, is what gets replaced. */
+    if (!(real = realpath(path, NULL))) { fail(&j, "%s", strerror(errno)); goto out; }
+    path = real;
     j.in = open(path, O_RDONLY | O_CLOEXEC);
     if (j.in < 0) { fail(&j, "%s", strerror(errno)); goto out; }
     if (fstat(j.in, &a)) { fail(&j, "%s", strerror(errno)); goto out; }
     if (!S_ISREG(a.st_mode)) { fail(&j, "not a regular file"); goto out; }
+    /* A copy renamed over a file with other names, or someone else's, would not be that file:
+     * left as it is. */
+    if (a.st_nlink != 1 || (geteuid() != 0 && a.st_uid != geteuid())) { rc = PP_Z_BUSY; goto out; }
     j.size = s.before = s.after = (uint64_t)a.st_size;
     size_t n = strlen(path) + 32;
     tmp = xmalloc(n);
@@ -212,7 +242,11 @@ int pp_compress_trace(const char *path, int level, pp_zstats *st, char *err, siz
     j.zbuf = xmalloc(j.zcap);
     if (!(j.cctx = ZSTD_createCCtx())) { fail(&j, "out of memory"); goto out; }
     if (run(&j, &s)) goto out;
-    /* Still being written?  No FOOTER at the end and its process (or one with its pid) alive. */
+    /* Still being written?  Open for writing anywhere on this machine (a read lease cannot be
+     * had then; while we hold it, an open for writing waits until we let go), or, where leases
+     * are not supported, no FOOTER at the end and its process (or one with its pid) alive. */
+    lease = fcntl(j.in, F_SETLEASE, F_RDLCK);
+    if (lease < 0 && errno == EAGAIN) { rc = PP_Z_BUSY; goto out; }
     if (!j.last_footer && (!j.pid || kill((pid_t)j.pid, 0) == 0 || errno == EPERM)) { rc = PP_Z_BUSY; goto out; }
     if (fstat(j.in, &b) || b.st_size != a.st_size || b.st_mtim.tv_sec != a.st_mtim.tv_sec ||
         b.st_mtim.tv_nsec != a.st_mtim.tv_nsec) { rc = PP_Z_BUSY; goto out; }
@@ -230,7 +264,9 @@ int pp_compress_trace(const char *path, int level, pp_zstats *st, char *err, siz
 out:
     if (j.out >= 0) close(j.out);
     if (tmp) { unlink(tmp); free(tmp); }
+    if (lease == 0) fcntl(j.in, F_SETLEASE, F_UNLCK);
     if (j.in >= 0) close(j.in);
+    free(real);
     ZSTD_freeCCtx(j.cctx);
     free(j.buf);
     free(j.zbuf);

@@ -16,9 +16,11 @@ enum { PP_Z_DONE = 0, PP_Z_BUSY = 1, PP_Z_ERROR = -1 };
 
 /* Rewrites path with each thread chunk compressed where that saves space, through a temporary
  * file renamed over it, so a reader never sees half of it.  PP_Z_BUSY (file untouched) when the
- * process may still write to it: no FOOTER at its end and its pid (HEADER) still exists.  Bytes
- * that are not a whole, checked chunk (damage, a cut-short tail) are kept as they are.
- * PP_Z_ERROR with a message naming the file in err; the file is then untouched too. */
+ * process may still write to it (the file is open for writing: no read lease; or, without lease
+ * support, no FOOTER that ends it and its pid alive), or when the copy would not be that file
+ * (other hard links; someone else's file).  Bytes that are not a whole, checked chunk (damage, a
+ * cut-short tail) are kept as they are.  PP_Z_ERROR with a message naming the file in err; the
+ * file is then untouched too. */
 int pp_compress_trace(const char *path, int level, pp_zstats *st, char *err, size_t errlen);
 
 /* `phaseprof compress [--level N] PATH...` (files or directories of traces). */

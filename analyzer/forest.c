@@ -201,16 +201,19 @@ static uint32_t grow(builder *b, uint32_t *s, size_t m, uint32_t depth)
     double imp;
     double W = node_stats(b, s, m, b->t.value + (size_t)id * b->nout, &imp);
     if (b->partition >= 0) {
-        /* Rows of more than one partition value: peel off the smallest value, whatever the
-         * leaf size or the gain (the partition is not learnt, it is imposed). */
-        size_t pf = (size_t)b->partition;
-        double lo = INFINITY, next = INFINITY;
-        for (size_t i = 0; i < m; i++) lo = fmin(lo, b->x[(size_t)s[i] * b->p + pf]);
-        for (size_t i = 0; i < m; i++) {
-            double v = b->x[(size_t)s[i] * b->p + pf];
-            if (v > lo) next = fmin(next, v);
+        /* Rows of more than one partition value: split between the middle two distinct values,
+         * whatever the leaf size or the gain (the partition is imposed, not learnt); a few
+         * values (pp_forest_train checks) take a few levels. */
+        size_t pf = (size_t)b->partition, k = 0;
+        for (size_t i = 0; i < m; i++) b->sorted[i] = (struct sv){ b->x[(size_t)s[i] * b->p + pf], s[i] };
+        qsort(b->sorted, m, sizeof *b->sorted, cmp_sv);
+        for (size_t i = 1; i < m; i++) k += b->sorted[i].v != b->sorted[i - 1].v;
+        if (k) {                                   /* k + 1 distinct values: cut after value k/2 */
+            size_t i = 0;
+            for (size_t seen = 0; i + 1 < m; i++) if (b->sorted[i + 1].v != b->sorted[i].v && seen++ == k / 2) break;
+            double a = b->sorted[i].v, c = b->sorted[i + 1].v, t = a + (c - a) / 2;
+            return split(b, id, s, m, depth, (uint32_t)pf, t >= a && t < c ? t : a);
         }
-        if (isfinite(next)) return split(b, id, s, m, depth, (uint32_t)pf, lo + (next - lo) / 2);
     }
     if (depth >= b->max_depth || m < 2 * (size_t)b->min_leaf || imp <= 1e-12 || W <= 0) return id;
 
@@ -318,6 +321,20 @@ pp_forest *pp_forest_train(const double *x, const double *y, size_t n, uint32_t 
     for (uint32_t j = 0; P.partition && j < p; j++)
         if (!strcmp(feature_names[j], P.partition)) part = (int32_t)j;
     if (P.partition && part < 0) { snprintf(err, errlen, "the partition '%s' is not one of the features", P.partition); return NULL; }
+    if (part >= 0) {       /* a category, not a measurement: a handful of values */
+        size_t distinct = 0;
+        double seen[PP_FOREST_MAX_PARTS];
+        for (size_t i = 0; i < n && distinct <= PP_FOREST_MAX_PARTS; i++) {
+            double v = x[i * p + (size_t)part];
+            size_t k = 0;
+            while (k < distinct && seen[k] != v) k++;
+            if (k == distinct && distinct++ < PP_FOREST_MAX_PARTS) seen[k] = v;
+        }
+        if (distinct > PP_FOREST_MAX_PARTS) {
+            snprintf(err, errlen, "the partition '%s' takes more than %d values: it must be a category", P.partition, PP_FOREST_MAX_PARTS);
+            return NULL;
+        }
+    }
     if (cls && (bad = names_check(class_names, nclass, "class"))) { snprintf(err, errlen, "%s", bad); return NULL; }
     if (!counter_set || !name_ok(counter_set)) { snprintf(err, errlen, "counter set name is not usable"); return NULL; }
     if (!target || !name_ok(target)) { snprintf(err, errlen, "target column name is not usable"); return NULL; }

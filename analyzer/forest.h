@@ -82,6 +82,7 @@ typedef struct pp_forest_params {
      * NULL: none. */
     const char *partition;
 } pp_forest_params;
+#define PP_FOREST_MAX_PARTS 64      /* values a partition feature may take */
 
 /* Out-of-bag results of training: for each row, the forest of the trees that did not see it. */
 typedef struct pp_forest_oob {

@@ -247,6 +247,12 @@ static const uint8_t *unzstd(pp_trace *t, const uint8_t *pl, uint32_t stored, ui
     }
     if (!t->zraw) t->zraw = xmalloc(PP_CHUNK_MAX);
     if (!t->zctx && !(t->zctx = ZSTD_createDCtx())) die("out of memory");
+    /* one frame exactly: a second one would be read by some decoders and not by others */
+    size_t fsz = ZSTD_findFrameCompressedSize(pl + 4, stored - 4);
+    if (!ZSTD_isError(fsz) && fsz != stored - 4) {
+        snprintf(t->zwhy, sizeof t->zwhy, "compressed chunk: %zu bytes after its zstd frame", stored - 4 - fsz);
+        return NULL;
+    }
     size_t got = ZSTD_decompressDCtx(t->zctx, t->zraw, raw, pl + 4, stored - 4);
     if (ZSTD_isError(got)) {
         snprintf(t->zwhy, sizeof t->zwhy, "compressed chunk does not decompress (zstd: %s)", ZSTD_getErrorName(got));
@@ -610,7 +616,7 @@ static void add_group(pp_trace *t, uint64_t off, const uint8_t *pl, uint32_t sto
         }
         pp_chunk_info ci = { .off = off, .len = len, .tid = rd32(h + 12), .seq = rd64(h + 16),
                              .base_ns = rd64(h + 24), .zlen = stored, .zin = q + (uint32_t)H };
-        add_chunk(t, &ci, h + H, off + H, ix);
+        add_chunk(t, &ci, h + H, off + H + ci.zin, ix);
         q += (uint32_t)H + len;
     }
     if (why) {
@@ -881,7 +887,7 @@ static int load_chunk(pp_trace *t)
         t->it_base = p;
         t->it_p = p;
         t->it_end = p + c->len;
-        t->it_off = off;
+        t->it_off = off + c->zin;         /* in a group: as if the chunk were not compressed */
         t->it_ts = c->base_ns;
         t->it_ptr = 0;
         return 1;

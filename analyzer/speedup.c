@@ -64,16 +64,18 @@ static double z(double v) { return isfinite(v) ? v : 0; }
 
 enum pp_io_pattern pp_io_pattern(const double *m, double *part)
 {
-    double rd = z(m[PP_WF_io_read_frac]), wr = z(m[PP_WF_io_write_frac]), sy = z(m[PP_WF_io_sync_frac]);
-    double me = z(m[PP_WF_io_meta_frac]), all = rd + wr + sy + me, size = m[PP_WF_io_size_mean];
-    double remote = z(m[PP_WF_io_pipe_frac]) + z(m[PP_WF_io_socket_frac]) + z(m[PP_WF_io_tty_frac]);
+    /* The comparisons take the metrics as they are (a NaN fails each), the share does not. */
+    double rd = m[PP_WF_io_read_frac], wr = m[PP_WF_io_write_frac], sy = m[PP_WF_io_sync_frac];
+    double me = m[PP_WF_io_meta_frac], all = rd + wr + sy + me, size = m[PP_WF_io_size_mean];
+    double remote = m[PP_WF_io_pipe_frac] + m[PP_WF_io_socket_frac] + m[PP_WF_io_tty_frac];
+    double zall = z(rd) + z(wr) + z(sy) + z(me);
     enum pp_io_pattern k;
     double p = 1;
-    if (sy >= 0.3 * all && sy > 0) { k = PP_IO_SYNC; p = sy / all; }
+    if (sy >= 0.3 * all && sy > 0) { k = PP_IO_SYNC; p = z(sy) / zall; }
     else if (remote >= 0.5 * all) k = PP_IO_REMOTE;
-    else if (me >= 0.5 * all && me > 0) { k = PP_IO_META; p = me / all; }
-    else if (size < 4096 && wr >= rd) { k = PP_IO_SMALL_WRITES; p = all > 0 ? (rd + wr) / all : 1; }
-    else if (size < 4096) { k = PP_IO_SMALL_READS; p = (rd + wr) / all; }
+    else if (me >= 0.5 * all) { k = PP_IO_META; p = zall > 0 ? z(me) / zall : 1; }
+    else if (wr >= rd && size < 4096) { k = PP_IO_SMALL_WRITES; p = zall > 0 ? (z(rd) + z(wr)) / zall : 1; }
+    else if (rd > wr && size < 4096) { k = PP_IO_SMALL_READS; p = (z(rd) + z(wr)) / zall; }
     else k = PP_IO_LARGE;
     if (part) *part = p;
     return k;

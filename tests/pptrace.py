@@ -161,7 +161,8 @@ def unzstd(z, raw_len):
         return zstandard.ZstdDecompressor().decompress(z, max_output_size=raw_len)
     except ImportError:
         import subprocess
-        return subprocess.run(["zstd", "-d", "-q", "-c"], input=z, stdout=subprocess.PIPE, check=True).stdout
+        out = subprocess.run(["zstd", "-d", "-q", "-c"], input=z, stdout=subprocess.PIPE, check=True).stdout
+        return out[:raw_len + 1]            # more than raw_len: a mismatch the caller reports
 
 
 def records(payload, tid, seq, base, info):
@@ -195,7 +196,10 @@ def chunks(data, pos, info, inner=False):
     chunks of one thread, read here the same way (inner=True: no resync, no nesting)."""
     while pos < len(data):
         if pos + 32 > len(data):
-            info["truncated"] = True
+            if inner:                           # a group holds whole chunks only
+                info["bad_chunks"] += 1
+            else:
+                info["truncated"] = True
             break
         magic, plen, crc, tid, seq, base = struct.unpack_from("<IIIIQQ", data, pos)
         if magic not in ((CHUNK,) if inner else (CHUNK, ZCHUNK)) or plen > (1 << 20):
@@ -224,6 +228,8 @@ def chunks(data, pos, info, inner=False):
         if magic == ZCHUNK:
             try:
                 raw_len = struct.unpack_from("<I", payload, 0)[0]
+                if raw_len > (1 << 20):
+                    raise ValueError("raw length %d over 1 MiB" % raw_len)
                 group = unzstd(payload[4:], raw_len)
                 if len(group) != raw_len:
                     raise ValueError("%d bytes, not %d" % (len(group), raw_len))

@@ -45,7 +45,7 @@ for _ in $(seq 1 100); do grep -q started "$T/busy.out" 2>/dev/null && break; sl
 sleep 0.5
 out=$("$PP" compress "$T/busy" 2>&1)
 bf=$(ls "$T"/busy/*.pptrace | head -1)
-if ! grep -q 'PHCZ' "$bf" && printf '%s' "$out" | grep -q '1 trace, .*; 1 still being written'; then
+if ! grep -q 'PHCZ' "$bf" && printf '%s' "$out" | grep -q '1 trace, .*; 1 left as they are (still being written'; then
     pass compress.leaves_live_trace
 else fail compress.leaves_live_trace "$out"; fi
 kill -9 "$bpid" 2>/dev/null; wait "$bpid" 2>/dev/null
@@ -120,3 +120,25 @@ if [ $rc != 0 ] && printf '%s' "$out" | grep -q 'lim.pptrace: writing the compre
    cmp -s "$raw" "$T/lim.pptrace" && [ -z "$(ls "$T" | grep '\.tmp$')" ]; then
     pass compress.file_size_limit
 else fail compress.file_size_limit "rc=$rc: $out; $(ls "$T" | grep tmp)"; fi
+
+# A failed exec: the footer written before it says EXEC, then the process goes on writing the same
+# file.  Compressing then would lose what it writes next: left alone while it runs.
+LD_PRELOAD="$LIB" PHASEPROF_OUTPUT="$T/xf" PHASEPROF_EVENTS=all \
+    bash -c 'shopt -s execfail; exec /nonexistent/prog 2>/dev/null; echo up >"$0"; sleep 3; true' "$T/xf.up" &
+xpid=$!
+for _ in $(seq 1 100); do [ -s "$T/xf.up" ] && break; sleep 0.1; done
+sleep 0.3
+xb=$(for f in "$T"/xf/*.pptrace; do "$PP" dump "$f" 2>/dev/null | grep -q "HEADER pid=$xpid " && echo "$f"; done | head -1)
+out=$("$PP" compress "$T/xf" 2>&1)
+if [ -n "$xb" ] && "$PP" dump "$xb" 2>/dev/null | grep -q 'FOOTER .*flags=0x8 ' && ! grep -q 'PHCZ' "$xb" &&
+   printf '%s' "$out" | grep -q 'left as they are (still being written'; then
+    pass compress.failed_exec_left_alone
+else fail compress.failed_exec_left_alone "trace '$xb': $out"; fi
+wait "$xpid"
+# ... and once it has ended, everything it wrote after the failed exec is in the compressed trace.
+n0=$("$PP" dump "$xb" 2>/dev/null | grep -c .)
+"$PP" compress "$T/xf" >/dev/null 2>&1
+n1=$("$PP" dump "$xb" 2>/dev/null | grep -c .)
+if grep -q 'PHCZ' "$xb" && [ "$n0" -gt 0 ] && [ "$n0" = "$n1" ] && "$PP" dump "$xb" | tail -2 | grep -q 'FOOTER .*flags=0x0 '; then
+    pass compress.failed_exec_after_end
+else fail compress.failed_exec_after_end "$n0 -> $n1 lines"; fi

@@ -393,6 +393,10 @@ int main(void)
         pf = pp_forest_train(px, py, np, P, fnames, NULL, 0, "sw", "target", &pp, NULL, err, sizeof err);
         result("forest_partition_unknown", !pf && strstr(err, "no_such"), "trained anyway, or: %s", err);
         pp_forest_free(pf);
+        pp.partition = "sig_a";            /* 300 distinct values: a measurement, not a category */
+        pf = pp_forest_train(px, py, np, P, fnames, NULL, 0, "sw", "target", &pp, NULL, err, sizeof err);
+        result("forest_partition_category", !pf && strstr(err, "must be a category"), "trained anyway, or: %s", err);
+        pp_forest_free(pf);
         free(px); free(py);
     }
 
