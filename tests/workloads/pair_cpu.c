@@ -80,6 +80,14 @@ static uint64_t stride_seq_run(void)
     return sum + (x & 0xff);
 }
 
+/* The first index of the sorted key[0..m) whose key is >= want (m if none). */
+static int lower_bound(const uint32_t *key, int m, uint32_t want)
+{
+    int lo = 0, hi = m;
+    while (lo < hi) { int mid = (lo + hi) / 2; if (key[mid] < want) lo = mid + 1; else hi = mid; }
+    return lo;
+}
+
 /* ---- search_sorted: lookups in a sorted array of M keys (size = M) */
 struct search_set { long lookups; int keys; long compute; };
 static const struct search_set search_set[5] = {
@@ -101,11 +109,7 @@ static uint64_t search_sorted_run(void)
         uint32_t want = (uint32_t)(r % ((uint64_t)m * 7u + 8u));
         int at = m;                              /* first key >= want */
         if (!fixed) { for (int k = 0; k < m; k++) if (key[k] >= want) { at = k; break; } }
-        else {
-            int lo = 0, hi = m;
-            while (lo < hi) { int mid = (lo + hi) / 2; if (key[mid] < want) lo = mid + 1; else hi = mid; }
-            at = lo;
-        }
+        else at = lower_bound(key, m, want);
         sum += (uint64_t)at;
         if (i % chunk == 0) x = pair_compute(per, x);
     }
@@ -164,10 +168,7 @@ static uint64_t sort_once_run(void)
     for (long i = 0; i < n; i++) {
         if (!fixed) { memcpy(sorted, key, (size_t)m * sizeof *key); qsort(sorted, (size_t)m, sizeof *sorted, cmp_u32); }
         r ^= r << 13; r ^= r >> 7; r ^= r << 17;
-        uint32_t want = (uint32_t)r;
-        int lo = 0, hi = m;                       /* keys >= want: m - (first index >= want) */
-        while (lo < hi) { int mid = (lo + hi) / 2; if (sorted[mid] < want) lo = mid + 1; else hi = mid; }
-        sum += (uint64_t)(m - lo);
+        sum += (uint64_t)(m - lower_bound(sorted, m, (uint32_t)r));   /* keys >= the value */
         if (i % chunk == 0) x = pair_compute(per, x);
     }
     free(key); free(sorted);
