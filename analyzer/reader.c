@@ -133,6 +133,7 @@ struct pp_trace {
     /* iteration */
     uint8_t want[256];           /* by kind; want[255] stands for every kind >= 255 */
     int want_all;
+    uint64_t want_mask;          /* the same as bits (kind 63 and up: bit 63), to skip chunks */
     size_t it_chunk;
     const uint8_t *it_p, *it_end, *it_base;
     uint64_t it_ts, it_ptr, it_off;
@@ -493,6 +494,7 @@ static int validate_chunk(pp_trace *t, const uint8_t *payload, uint32_t len, uin
     *npend = 0;
     *unknown = 0;
     ci->records = 0;
+    ci->kinds = 0;
     while (p < end) {
         const uint8_t *rec = p, *body;
         uint64_t kind, blen;
@@ -502,6 +504,7 @@ static int validate_chunk(pp_trace *t, const uint8_t *payload, uint32_t len, uin
             return -1;
         }
         ci->records++;
+        ci->kinds |= 1ull << (kind < 63 ? kind : 63);
         const pp_kind_info *k = pp_kind(kind);
         if (!k) { (*unknown)++; continue; }
         uint64_t ts0 = ts, ptr0 = ptr;
@@ -842,7 +845,11 @@ void pp_trace_select(pp_trace *t, const unsigned *k, size_t n)
 {
     memset(t->want, 0, sizeof t->want);
     t->want_all = n == 0;
-    for (size_t i = 0; i < n; i++) t->want[k[i] < 255 ? k[i] : 255] = 1;
+    t->want_mask = 0;
+    for (size_t i = 0; i < n; i++) {
+        t->want[k[i] < 255 ? k[i] : 255] = 1;
+        t->want_mask |= 1ull << (k[i] < 63 ? k[i] : 63);
+    }
 }
 
 void pp_trace_rewind(pp_trace *t)
@@ -863,7 +870,9 @@ static int load_chunk(pp_trace *t)
 {
     while (t->it_chunk < t->nchunks) {
         const pp_chunk_info *c = &t->chunks[t->it_chunk++];
-        if (!c->records) continue;
+        /* none of the selected kinds in it: skipped whole (a chunk restarts the running time),
+         * and a compressed group none of whose chunks is wanted is never decompressed */
+        if (!c->records || (!t->want_all && !(c->kinds & t->want_mask))) continue;
         if (src_open(t)) {
             diag(t, 0, "cannot reopen: %s", strerror(errno));
             return 0;

@@ -125,6 +125,7 @@ typedef struct pp_chunk_info {
     uint32_t zin;                  /* in a group: where the payload starts in the decompressed bytes */
     uint32_t tid;
     uint32_t records;
+    uint64_t kinds;                /* bit k: a record of kind k in it (bit 63: kind 63 or more) */
 } pp_chunk_info;
 
 /* Opens and validates a trace.  NULL on an open error (missing file, bad preamble), with a

@@ -256,6 +256,17 @@ static void test_tables(void)
         else other++;
     }
     result("select_kinds", marks == 1 && foot == 1 && !other, "marks=%d footer=%d other=%d", marks, foot, other);
+    /* the chunk index says which kinds each chunk holds: a selection skips the others whole */
+    size_t with_mark = 0, with_footer = 0, mark_bits = 0;
+    for (size_t i = 0; i < pp_trace_nchunks(t); i++) {
+        uint64_t k = pp_trace_chunk(t, i)->kinds;
+        with_mark += !!(k & (1ull << PP_K_MARK));
+        with_footer += !!(k & (1ull << PP_K_FOOTER));
+        mark_bits += k != 0;
+    }
+    result("chunk_kinds_index", with_mark == 1 && with_footer == 1 && mark_bits == pp_trace_nchunks(t),
+           "%zu chunks with a MARK, %zu with the FOOTER, %zu of %zu with any kind", with_mark, with_footer,
+           mark_bits, pp_trace_nchunks(t));
     pp_trace_select(t, NULL, 0);
     result("select_all_again", count_records(t) == SMALL_RECORDS, "count");
     /* chunk index */
