@@ -64,6 +64,7 @@ int cmd_compress(int argc, char **argv)
     /* A file size limit (ulimit -f) must end in an error that leaves the trace as it was, not in
      * a kill halfway through the copy. */
     signal(SIGXFSZ, SIG_IGN);
+    signal(SIGIO, SIG_IGN);      /* a broken read lease (compress.c) is seen, not fatal */
     int bad = 0;
     for (int i = first; i < argc; i++) {
         pp_zstats st = { 0 };

@@ -690,6 +690,7 @@ int cmd_record(int argc, char **argv)
      * compressed on the way: a file size limit must then fail that, not kill us (the child, which
      * must see the program's own dispositions, is gone). */
     signal(SIGXFSZ, SIG_IGN);
+    signal(SIGIO, SIG_IGN);      /* a broken read lease (compress.c) is seen, not fatal */
     struct names *after = &g.after;
     list_traces(dir, after);
     size_t files = 0, procs = 0;

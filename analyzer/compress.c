@@ -107,9 +107,10 @@ static void scan_process_chunk(struct job *j, const uint8_t *p, const uint8_t *e
         const uint8_t *body = p, *bend = p + len;
         if (kind == PP_K_HEADER && !j->pid) pp_get_varint(&body, bend, &j->pid);
         if (kind == PP_K_FOOTER) {           /* ts records chunks bytes dropped_records dropped_chunks flags */
-            int ok = 1;
-            for (int i = 0; i < 7 && ok; i++) ok = !pp_get_varint(&body, bend, &v[i]);
-            j->last_footer = ok && !(v[6] & PP_FOOT_EXEC);
+            /* fields left off are 0, as the reader reads them */
+            for (int i = 0; i < 7 && body < bend; i++)
+                if (pp_get_varint(&body, bend, &v[i])) break;
+            j->last_footer = !(v[6] & PP_FOOT_EXEC);
         }
         p += len;
     }
@@ -213,6 +214,19 @@ static int run(struct job *j, pp_zstats *st)
     return flush_group(j, st);
 }
 
+/* Is the file still being written?  Open for writing anywhere on this machine (no read lease to
+ * be had), or, where leases are not supported (another file system, not our file) and once run()
+ * has read it (read), no FOOTER that ends it and its process (or one with its pid) alive. */
+static int still_written(struct job *j, int read)
+{
+    if (fcntl(j->in, F_SETLEASE, F_RDLCK) == 0) {
+        fcntl(j->in, F_SETLEASE, F_UNLCK);
+        return 0;
+    }
+    if (errno == EAGAIN) return 1;
+    return read && !j->last_footer && (!j->pid || kill((pid_t)j->pid, 0) == 0 || errno == EPERM);
+}
+
 int pp_compress_trace(const char *path, int level, pp_zstats *st, char *err, size_t errlen)
 {
     struct job j = { .path = path, .in = -1, .out = -1, .level = level, .err = err, .errlen = errlen };
@@ -241,21 +255,22 @@ int pp_compress_trace(const char *path, int level, pp_zstats *st, char *err, siz
     j.zcap = ZSTD_compressBound(PP_CHUNK_MAX) + 4;
     j.zbuf = xmalloc(j.zcap);
     if (!(j.cctx = ZSTD_createCCtx())) { fail(&j, "out of memory"); goto out; }
+    if (still_written(&j, 0)) { rc = PP_Z_BUSY; goto out; }    /* before all the work, too */
     if (run(&j, &s)) goto out;
-    /* Still being written?  Open for writing anywhere on this machine (a read lease cannot be
-     * had then; while we hold it, an open for writing waits until we let go), or, where leases
-     * are not supported, no FOOTER at the end and its process (or one with its pid) alive. */
-    lease = fcntl(j.in, F_SETLEASE, F_RDLCK);
-    if (lease < 0 && errno == EAGAIN) { rc = PP_Z_BUSY; goto out; }
-    if (!j.last_footer && (!j.pid || kill((pid_t)j.pid, 0) == 0 || errno == EPERM)) { rc = PP_Z_BUSY; goto out; }
-    if (fstat(j.in, &b) || b.st_size != a.st_size || b.st_mtim.tv_sec != a.st_mtim.tv_sec ||
-        b.st_mtim.tv_nsec != a.st_mtim.tv_nsec) { rc = PP_Z_BUSY; goto out; }
     off_t end = lseek(j.out, 0, SEEK_CUR);
     if (end < 0 || (uint64_t)end >= s.before) { rc = PP_Z_DONE; goto out; }     /* nothing gained */
     if (fchown(j.out, a.st_uid, a.st_gid)) { /* not ours to give away: the copy stays the caller's */ }
     if (fchmod(j.out, a.st_mode & 07777) || fsync(j.out)) { fail(&j, "%s: %s", tmp, strerror(errno)); goto out; }
     if (close(j.out)) { j.out = -1; fail(&j, "%s: %s", tmp, strerror(errno)); goto out; }
     j.out = -1;
+    /* From here to the rename, a read lease: none can be had while anyone has the file open for
+     * writing; one being broken (an open for writing arrived: the caller ignores SIGIO) is a
+     * reason to stop. */
+    lease = fcntl(j.in, F_SETLEASE, F_RDLCK);
+    if (lease < 0 && (errno == EAGAIN || still_written(&j, 1))) { rc = PP_Z_BUSY; goto out; }
+    if (fstat(j.in, &b) || b.st_size != a.st_size || b.st_mtim.tv_sec != a.st_mtim.tv_sec ||
+        b.st_mtim.tv_nsec != a.st_mtim.tv_nsec) { rc = PP_Z_BUSY; goto out; }
+    if (lease == 0 && fcntl(j.in, F_GETLEASE) != F_RDLCK) { rc = PP_Z_BUSY; goto out; }
     if (rename(tmp, path)) { fail(&j, "rename from %s: %s", tmp, strerror(errno)); goto out; }
     free(tmp);
     tmp = NULL;
