@@ -33,16 +33,16 @@ static uint32_t rd32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return v;
 struct job {
     const char *path;
     int in, out;
-    uint64_t size, off;          /* input size; next input offset */
-    uint8_t *buf, *zbuf;         /* one chunk in, one out */
+    uint64_t size;               /* input size */
+    uint8_t *buf, *zbuf;         /* one chunk in; one group out, compressed */
     size_t zcap;
     uint8_t *grp;                /* thread chunks gathered for one PHCZ chunk, as they are */
     size_t glen;
     uint32_t gtid, gchunks;
-    uint8_t ghdr[32];            /* the first gathered chunk's header: tid, seq, base_ns */
+    uint8_t ghdr[H];             /* the first gathered chunk's header: tid, seq, base_ns */
     ZSTD_CCtx *cctx;
     int level;
-    int last_footer;             /* the last chunk read was a process chunk with a FOOTER */
+    int last_footer;             /* the last chunk read holds a FOOTER not written for an exec */
     uint64_t pid;                /* HEADER pid, 0 if none */
     char *err; size_t errlen;
 };
