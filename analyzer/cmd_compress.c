@@ -1,6 +1,7 @@
 /* `phaseprof compress [--level N] PATH...`: compresses finished traces in place (compress.c);
  * `record` does the same for its run's traces when the program is done. */
 #include "compress.h"
+#include "reader.h"
 #include "util.h"
 
 #include <dirent.h>
@@ -23,12 +24,6 @@ static const char usage_text[] =
     "with other hard links, and one you do not own.  A symbolic link's target is compressed.\n"
     "\n"
     "  --level N   zstd level, 1 (fastest) to 19 (smallest); default 3\n";
-
-static int has_suffix(const char *s, const char *suf)
-{
-    size_t a = strlen(s), b = strlen(suf);
-    return a >= b && !strcmp(s + a - b, suf);
-}
 
 /* Compresses one file; counts it in st and *busy; 1 on an error (reported). */
 static int one(const char *path, int level, pp_zstats *st, unsigned *busy)
@@ -76,7 +71,7 @@ int cmd_compress(int argc, char **argv)
             if (!d) { warnx_pp("compress: %s: cannot read the directory", argv[i]); bad = 1; continue; }
             struct dirent *e;
             while ((e = readdir(d))) {
-                if (!has_suffix(e->d_name, ".pptrace")) continue;
+                if (!pp_is_trace_name(e->d_name)) continue;
                 size_t n = strlen(argv[i]) + strlen(e->d_name) + 2;
                 char *p = xmalloc(n);
                 snprintf(p, n, "%s/%s", argv[i], e->d_name);

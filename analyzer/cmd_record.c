@@ -34,6 +34,7 @@
 #include <sys/wait.h>
 #include "phaseprof/trace.h"
 #include "compress.h"
+#include "reader.h"
 #include "util.h"
 
 #ifndef PP_LIBDIR
@@ -364,11 +365,6 @@ static int check_preloadable(const char *path, const char *shown, const struct e
 
 /* ---------------- the output directory ---------------- */
 
-static int has_suffix(const char *s, const char *suf)
-{
-    size_t n = strlen(s), m = strlen(suf);
-    return n >= m && !strcmp(s + n - m, suf);
-}
 
 struct names { char **v; size_t n, cap; };
 
@@ -392,7 +388,7 @@ static void list_traces(const char *dir, struct names *out)
     DIR *d = opendir(dir);
     if (!d) return;
     struct dirent *e;
-    while ((e = readdir(d))) if (has_suffix(e->d_name, ".pptrace")) names_add(out, e->d_name);
+    while ((e = readdir(d))) if (pp_is_trace_name(e->d_name)) names_add(out, e->d_name);
     closedir(d);
 }
 

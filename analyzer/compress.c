@@ -129,7 +129,7 @@ static int flush_group(struct job *j, pp_zstats *st)
     uint8_t *hdr = j->ghdr;
     memcpy(hdr, &zm, 4);
     memcpy(hdr + 4, &stored, 4);
-    uint32_t crc = pp_crc32c_fast(pp_crc32c_fast(0, hdr + 12, H - 12), j->zbuf, stored);
+    uint32_t crc = pp_chunk_crc(hdr, j->zbuf, stored);
     memcpy(hdr + 8, &crc, 4);
     st->compressed += j->gchunks;
     return put(j, hdr, H) || put(j, j->zbuf, stored) ? PP_Z_ERROR : 0;
@@ -165,8 +165,7 @@ static int chunk_at(struct job *j, uint64_t off, uint8_t *hdr, uint32_t *len)
     *len = rd32(hdr + 4);
     if ((m != PP_CHUNK_MAGIC && m != PP_CHUNK_ZMAGIC) || *len > PP_CHUNK_MAX || off + H + *len > j->size) return 0;
     if (read_at(j, j->buf, *len, off + H)) return 0;
-    uint32_t crc = pp_crc32c_fast(0, hdr + 12, H - 12);
-    return pp_crc32c_fast(crc, j->buf, *len) == rd32(hdr + 8);
+    return pp_chunk_crc(hdr, j->buf, *len) == rd32(hdr + 8);
 }
 
 /* The offset of the next checked chunk at or after off (a window searched for "PHC" at a time,

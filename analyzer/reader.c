@@ -158,15 +158,11 @@ static void diag(pp_trace *t, uint64_t off, const char *fmt, ...)
 }
 
 /* ---- CRC32C: the hardware instruction when there is one (codec.h) ---- */
-static uint32_t crc_update(uint32_t crc, const uint8_t *p, size_t n) { return pp_crc32c_fast(crc, p, n); }
-
 static int chunk_crc_ok(const uint8_t *hdr, const uint8_t *payload, uint32_t len)
 {
     uint32_t want;
     memcpy(&want, hdr + 8, 4);
-    uint32_t c = crc_update(0, hdr + 12, sizeof(struct pp_chunk_header) - 12);
-    c = crc_update(c, payload, len);
-    return c == want;
+    return pp_chunk_crc(hdr, payload, len) == want;
 }
 
 static uint32_t rd32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return v; }
@@ -956,10 +952,10 @@ int pp_trace_next(pp_trace *t, pp_rec *r)
 
 /* ---- directory set ---- */
 
-static int has_suffix(const char *s, const char *suf)
+int pp_is_trace_name(const char *name)
 {
-    size_t a = strlen(s), b = strlen(suf);
-    return a >= b && !strcmp(s + a - b, suf);
+    size_t n = strlen(name), m = strlen(".pptrace");
+    return n >= m && !strcmp(name + n - m, ".pptrace");
 }
 
 static int by_start(const void *a, const void *b)
@@ -998,7 +994,7 @@ pp_set *pp_set_open(const char *path, char *err, size_t errlen)
     struct dirent *e;
     while ((e = readdir(d))) {
         /* dot-files too: the preload names files after the host, which may start with '.' */
-        if (!has_suffix(e->d_name, ".pptrace")) continue;
+        if (!pp_is_trace_name(e->d_name)) continue;
         xgrow((void **)&names, &cap, nn + 1, sizeof *names);
         size_t pl = strlen(path);
         char *full = xmalloc(pl + strlen(e->d_name) + 2);

@@ -173,6 +173,8 @@ void pp_reader_set_diag(pp_diag_fn fn, void *ctx);   /* fn NULL: back to the def
 void pp_diag_quiet(void *ctx, const char *path, uint64_t off, const char *what);
 
 /* ---- a set of traces: one file, or every *.pptrace in a directory ---- */
+/* Whether a directory entry's name is a trace's: "*.pptrace". */
+int pp_is_trace_name(const char *name);
 typedef struct pp_set {
     size_t n;
     pp_trace **traces;             /* sorted by start time (HEADER start_real_ns, then pid) */

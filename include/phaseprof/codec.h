@@ -91,4 +91,10 @@ static inline uint32_t pp_crc32c_fast(uint32_t crc, const void *data, size_t n)
 static inline uint32_t pp_crc32c_fast(uint32_t crc, const void *data, size_t n) { return pp_crc32c_update(crc, data, n); }
 #endif
 
+/* A chunk's CRC (trace.h): bytes 12..31 of its header, then its payload. */
+static inline uint32_t pp_chunk_crc(const void *hdr, const void *payload, size_t len)
+{
+    return pp_crc32c_fast(pp_crc32c_fast(0, (const uint8_t *)hdr + 12, 20), payload, len);
+}
+
 #endif
