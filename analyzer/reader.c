@@ -157,6 +157,20 @@ static void diag(pp_trace *t, uint64_t off, const char *fmt, ...)
         fprintf(stderr, "phaseprof: %s: more problems not shown (see the counts in `phaseprof info`)\n", t->path);
 }
 
+/* Damage at offset voff of a chunk's records: where to report it.  A chunk inside a compressed
+ * group has no bytes of its own in the file: the report names the group's payload (a real
+ * offset, as a group that does not decompress is named) and the byte of its decompressed
+ * content; *where gets that phrase ("" otherwise). */
+static uint64_t damage_at(const pp_chunk_info *c, uint64_t voff, char *where, size_t n)
+{
+    const uint64_t H = sizeof(struct pp_chunk_header);
+    where[0] = 0;
+    if (!c->zlen) return voff;
+    snprintf(where, n, " (in the compressed chunk there: byte %" PRIu64 " of its decompressed content)",
+             voff - c->off - H);
+    return c->off + H;
+}
+
 /* ---- CRC32C: the hardware instruction when there is one (codec.h) ---- */
 static int chunk_crc_ok(const uint8_t *hdr, const uint8_t *payload, uint32_t len)
 {
@@ -495,8 +509,10 @@ static int validate_chunk(pp_trace *t, const uint8_t *payload, uint32_t len, uin
         const uint8_t *rec = p, *body;
         uint64_t kind, blen;
         const char *why;
+        char where[128];
         if (record_frame(&p, end, &kind, &body, &blen, &why)) {
-            diag(t, poff + (uint64_t)(rec - payload), "%s; chunk skipped", why);
+            uint64_t at = damage_at(ci, poff + (uint64_t)(rec - payload), where, sizeof where);
+            diag(t, at, "%s; chunk skipped%s", why, where);
             return -1;
         }
         ci->records++;
@@ -507,8 +523,9 @@ static int validate_chunk(pp_trace *t, const uint8_t *payload, uint32_t len, uin
         unsigned present;
         const uint8_t *bad;
         if (decode_fields(k, body, body + blen, k->nfields, &ts, &ptr, v, &present, &why, &bad)) {
-            diag(t, poff + (uint64_t)(bad - payload), "%s record: field %s: %s; chunk skipped", k->name,
-                 k->fields[present < k->nfields ? present : 0], why);
+            uint64_t at = damage_at(ci, poff + (uint64_t)(bad - payload), where, sizeof where);
+            diag(t, at, "%s record: field %s: %s; chunk skipped%s", k->name,
+                 k->fields[present < k->nfields ? present : 0], why, where);
             return -1;
         }
         for (unsigned i = 0; i < present; i++) {
@@ -916,8 +933,10 @@ int pp_trace_next(pp_trace *t, pp_rec *r)
         const uint8_t *rec = t->it_p, *body;
         uint64_t kind, blen;
         const char *why;
+        char where[128];
         if (record_frame(&t->it_p, t->it_end, &kind, &body, &blen, &why)) {
-            diag(t, t->it_off + (uint64_t)(rec - t->it_base), "%s (the file changed?)", why);
+            uint64_t at = damage_at(c, t->it_off + (uint64_t)(rec - t->it_base), where, sizeof where);
+            diag(t, at, "%s (the file changed?)%s", why, where);
             t->it_p = t->it_end;
             continue;
         }
@@ -929,7 +948,8 @@ int pp_trace_next(pp_trace *t, pp_rec *r)
             unsigned present;
             const uint8_t *bad;
             if (decode_fields(k, body, body + blen, upto, &t->it_ts, &t->it_ptr, r->v, &present, &why, &bad)) {
-                diag(t, t->it_off + (uint64_t)(bad - t->it_base), "%s (the file changed?)", why);
+                uint64_t at = damage_at(c, t->it_off + (uint64_t)(bad - t->it_base), where, sizeof where);
+                diag(t, at, "%s (the file changed?)%s", why, where);
                 t->it_p = t->it_end;
                 continue;
             }

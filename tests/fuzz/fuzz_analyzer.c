@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "reader.h"
+#include "mutate_trace.h"     /* mutations inside chunks, CRCs kept valid */
 
 int cmd_info(int argc, char **argv);
 int cmd_export(int argc, char **argv);

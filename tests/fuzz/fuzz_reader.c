@@ -3,7 +3,8 @@
  * it names, and formats each record as `phaseprof dump` does (so the escapers see hostile bytes
  * too).  Built with -fsanitize=fuzzer,address,undefined by tests/fuzz/run.sh: any out-of-bounds
  * read, leak or undefined behaviour is a finding, and so is a rejection or a damage report that
- * does not name the file and the offset (every rejection must be a clear error). */
+ * does not name the file and the offset (every rejection must be a clear error).
+ * Mutations go mostly inside chunks, with their CRCs kept valid (mutate_trace.h). */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 #include "reader.h"
 #include "cmd_dump.h"
 #include "util.h"
+#include "mutate_trace.h"
 
 static void walk(pp_trace *t, pp_buf *b)
 {
@@ -74,3 +76,4 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     pp_trace_close(t);
     return 0;
 }
+

@@ -96,6 +96,51 @@ if printf '%s' "$msg" | grep -q "forged.pptrace: offset $off: compressed chunk d
     pass compress.damaged_chunk
 else fail compress.damaged_chunk "offset $off: $(printf '%s' "$msg" | head -2 | tr '\n' ';') $(printf '%s' "$info" | grep -o 'bad_chunks=[0-9]*')"; fi
 
+# Damage inside a chunk inside a compressed chunk, every CRC valid (a forged file): reported at
+# the compressed chunk's payload offset (a real offset in the file) and the byte of its
+# decompressed content; that group is skipped, the rest read.
+ZPY=/usr/bin/python3; [ -x "$ZPY" ] || ZPY=python3
+inner=$("$ZPY" - "$T/z.pptrace" "$T/forged2.pptrace" <<'EOF' 2>&1
+import struct, sys, zstandard
+data = bytearray(open(sys.argv[1], "rb").read())
+def crc32c(b, crc=0):
+    crc ^= 0xFFFFFFFF
+    for x in b:
+        crc ^= x
+        for _ in range(8):
+            crc = (crc >> 1) ^ (0x82F63B78 & -(crc & 1))
+    return crc ^ 0xFFFFFFFF
+pos, n = 16, 0
+while pos < len(data):
+    magic, plen = struct.unpack_from("<II", data, pos)
+    if magic == 0x5A434850:
+        n += 1
+        if n == 2:                      # the second compressed chunk: its first chunk's first record
+            raw_len = struct.unpack_from("<I", data, pos + 32)[0]
+            raw = bytearray(zstandard.ZstdDecompressor().decompress(bytes(data[pos + 36:pos + 32 + plen]),
+                                                                     max_output_size=raw_len))
+            ilen = struct.unpack_from("<I", raw, 4)[0]
+            raw[32:36] = bytes([1, 0xff, 0xff, 0x7f])      # kind 1, a length far past the end
+            struct.pack_into("<I", raw, 8, crc32c(raw[32:32 + ilen], crc32c(raw[12:32])))
+            z = struct.pack("<I", len(raw)) + zstandard.ZstdCompressor(level=3).compress(bytes(raw))
+            hdr = bytearray(data[pos:pos + 32])
+            struct.pack_into("<I", hdr, 4, len(z))
+            struct.pack_into("<I", hdr, 8, crc32c(z, crc32c(hdr[12:32])))
+            data[pos:pos + 32 + plen] = hdr + z
+            print(pos + 32, len(data))
+            break
+    pos += 32 + plen
+open(sys.argv[2], "wb").write(data)
+EOF
+)
+ioff=${inner%% *}; isize=${inner##* }
+msg=$("$PP" info "$T/forged2.pptrace" 2>&1 >/dev/null)
+info=$("$PP" info "$T/forged2.pptrace" 2>/dev/null)
+if printf '%s' "$msg" | grep -qF "forged2.pptrace: offset $ioff: record length past the chunk end; chunk skipped (in the compressed chunk there: byte 32 of its decompressed content)" &&
+   [ "$ioff" -lt "$isize" ] && printf '%s' "$info" | grep -q 'FOOTER=1'; then
+    pass compress.damage_inside_group
+else fail compress.damage_inside_group "forged at $inner: $(printf '%s' "$msg" | head -2 | tr '\n' ';')"; fi
+
 # Cut inside a compressed chunk: read up to the chunk before, reported as truncated.
 head -c $((zb * 2 / 3)) "$T/z.pptrace" >"$T/cut.pptrace"
 info=$("$PP" info "$T/cut.pptrace" 2>&1); rc=$?
