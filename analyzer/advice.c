@@ -395,10 +395,15 @@ static void advise_cpu(const pp_analysis *a, pp_aphase *p, double D, pp_buf *b)
               p->cost_s[PP_COST_CPU], p->cost_frac[PP_COST_CPU], D > 0 ? 100 * p->cost_wall_s[PP_COST_CPU] / D : 0);
     pp_buf w; buf_init(&w);
     for (size_t h = 0; h < p->nhot; h++) buf_printf(&w, "%s%s %.0f%%", h ? ", " : "", p->hot[h], 100 * p->hot_share[h]);
-    const char *finding = p->class_note ? "compute-bound or memory-bound (no hardware counters to tell which): the time is in the hot functions"
-                                        : "compute-bound: the time is in the hot functions";
+    const char *finding = !a->hw_counters ? "compute-bound or memory-bound (no hardware counters to tell which): the time is in the hot functions"
+                                          : "compute-bound: the time is in the hot functions";
     char *advice;
-    if (isfinite(m[PP_WF_cpu_util]) && m[PP_WF_cpu_util] < 1.2 && isfinite(m[PP_WF_threads]) && m[PP_WF_threads] < 1.5)
+    if (preempted > 0.5 * p->cost_s[PP_COST_CPU]) {
+        /* mostly runnable, not running: the machine, not the code, decides this time */
+        finding = "waiting for a core: other work on the machine had the CPUs";
+        advice = fmt(b, "give it the cores (fewer jobs in parallel beside it, or a higher priority), "
+                        "or measure it on a quieter machine before optimizing code");
+    } else if (isfinite(m[PP_WF_cpu_util]) && m[PP_WF_cpu_util] < 1.2 && isfinite(m[PP_WF_threads]) && m[PP_WF_threads] < 1.5)
         advice = fmt(b, "optimize the hot functions (algorithm, data layout%s), or spread the work over threads: one core is busy",
                      a->hw_counters ? "" : ", cache-friendly access");
     else

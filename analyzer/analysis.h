@@ -153,9 +153,10 @@ void pp_speedups(pp_analysis *a);
  * time; small reads or writes: the read and write time; the others: all of it). */
 enum pp_io_pattern { PP_IO_SYNC, PP_IO_REMOTE, PP_IO_META, PP_IO_SMALL_WRITES, PP_IO_SMALL_READS, PP_IO_LARGE };
 enum pp_io_pattern pp_io_pattern(const double *m, double *part);
-/* Of a phase's off-CPU time outside I/O and waits (metrics m), the share that is preemption
- * (runnable, not running): involuntary / all context switches; 0 without the counters. */
-double pp_preempt_share(const double *m);
+/* Of a phase's off-CPU time outside I/O and waits (metrics m; off of it per second, in
+ * thread-seconds), the share that is preemption (runnable, not running): involuntary / all
+ * context switches, at most 20 ms per involuntary switch; 0 without the counters. */
+double pp_preempt_share(const double *m, double off);
 /* advice.c: recommendations per phase from the trace's events and stacks. */
 void pp_advise(pp_analysis *a);
 

@@ -154,7 +154,8 @@ void pp_classify(pp_analysis *a, const char *models_dir)
         const double *m = p->seg->mean;
         double thr = m[PP_WF_threads];
         /* off-CPU time not in waits, less what preemption explains (a loaded machine) */
-        double off = fmax(0, m[PP_WF_offcpu_frac] - (isfinite(m[PP_WF_wait_frac]) ? m[PP_WF_wait_frac] : 0)) * (1 - pp_preempt_share(m));
+        double off = fmax(0, m[PP_WF_offcpu_frac] - (isfinite(m[PP_WF_wait_frac]) ? m[PP_WF_wait_frac] : 0));
+        off *= 1 - pp_preempt_share(m, off);
         int wait = pp_forest_class_index(f, "wait");
         if (wait >= 0 && thr > 0 && off >= 0.5 * thr && !(m[PP_WF_cpu_util] >= 0.1 * thr) &&
             !(m[PP_WF_io_frac] >= 0.1 * thr) && !(m[PP_WF_alloc_frac] >= 0.1 * thr) && !(m[PP_WF_wait_frac] >= 0.1 * thr)) {

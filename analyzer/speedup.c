@@ -81,10 +81,19 @@ enum pp_io_pattern pp_io_pattern(const double *m, double *part)
     return k;
 }
 
-double pp_preempt_share(const double *m)
+/* A preempted thread waits for the others' time slices: a few ms on a loaded machine (CFS:
+ * 6 ms x (1 + log2 CPUs) for all runnable tasks together; EEVDF: slices of ~3 ms), so one
+ * involuntary switch explains at most this much runnable waiting.  The switch counts alone
+ * would split off-CPU time 1:1 in a process that blocked once (voluntary) for a second in a call
+ * we do not see (timeout in sigsuspend) and was preempted once for a millisecond. */
+#define PREEMPT_MAX_S 0.02
+
+double pp_preempt_share(const double *m, double off)
 {
     double iv = m[PP_WF_ivcsw_ps], vo = m[PP_WF_vcsw_ps];
-    return isfinite(iv) && isfinite(vo) && iv + vo > 0 ? iv / (iv + vo) : 0;
+    if (!(isfinite(iv) && isfinite(vo) && iv + vo > 0) || !(off > 0)) return 0;
+    double share = iv / (iv + vo), cap = iv * PREEMPT_MAX_S;     /* thread-s per s */
+    return share * off > cap ? cap / off : share;
 }
 
 
@@ -136,8 +145,8 @@ void pp_speedups(pp_analysis *a)
          * that wait.  Off-CPU time outside I/O and waits is split by the context switches:
          * involuntary ones (preemption) over all; voluntary ones are blocking in calls we do not
          * time (a shell in wait4), which is no CPU cost.  0 without the rusage counters. */
-        double preempt = pp_preempt_share(m);
         double untimed_off = fmax(0, thr - cpu - io - wt);
+        double preempt = pp_preempt_share(m, untimed_off);
         /* Time blocked on a pipe or a terminal waits for another process or a person: no I/O
          * fix in this process shortens it (the advice points at the other end).  Only its
          * on-CPU part counts, as for any call. */

@@ -41,7 +41,7 @@ char *xstrdup(const char *s) { return xstrndup(s, strlen(s)); }
 char *xstrndup(const char *s, size_t n)
 {
     char *p = xmalloc(n + 1);
-    memcpy(p, s, n);
+    if (n) memcpy(p, s, n);       /* a field absent from a record is (NULL, 0) */
     p[n] = 0;
     return p;
 }

@@ -167,6 +167,19 @@ assert rp["class"] == "wait" and rp["class_note"] == "off_cpu_untraced" and rp["
 assert cp["class"] == "wait" and cp["class_note"] is None and cp["metrics"]["wait_sleep_frac"] > 0.5, cp
 PY
 
+# timeout waits for its child in sigsuspend (not timed) after one voluntary and about one
+# involuntary context switch: the switch counts alone would call half its second preempted (CPU
+# demand, an "optimize the hot functions" advice); one preemption explains milliseconds.
+"$PP" record -o "$T/to" -- timeout 5 sleep 1.2 >/dev/null 2>"$T/to.rec" && "$PP" report "$T/to" --models "$MODELS" --json "$T/to.json" >"$T/to.txt" 2>/dev/null
+python3 - "$T/to.json" <<'PY' && pass report_classify.off_cpu_sigsuspend || fail report_classify.off_cpu_sigsuspend "$(grep -A4 'timeout' "$T/to.txt" | head -12)"
+import json, sys
+r = json.load(open(sys.argv[1]))
+root = r["summary"]["root_pid"]
+rp = max((p for p in r["phases"] if p["pid"] == root), key=lambda p: p["end_ns"] - p["start_ns"])
+assert rp["class"] == "wait" and rp["class_note"] == "off_cpu_untraced", (rp["class"], rp["class_note"])
+assert rp["speedup"]["cpu"]["upper_bound"] < 1.1, rp["speedup"]["cpu"]
+PY
+
 # --pid of a child: its phases, speedups over the root's wall time, no whole-program summary
 # (the root's phases are not in the report).
 cpid=$(python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(next(p["pid"] for p in r["processes"] if not p["root"] and p["exe"].endswith("sleep")))' "$T/sh.json" 2>/dev/null)
