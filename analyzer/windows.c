@@ -257,18 +257,51 @@ static void build_signature(pp_windows *w, pp_trace *t)
 }
 
 /* ---- build ---- */
-/* Adds v (raw sums for [a, b)) to the windows [a, b) overlaps, in proportion to the overlap. */
-static void spread(const pp_windows *w, double *raw, uint64_t a, uint64_t b, const double *v)
+/* Adds v (raw sums for [a, b)) to the windows [a, b) overlaps, in proportion to the overlap.
+ * An interval over many windows (only a damaged or forged trace has them: SAMPLEs are one
+ * interval long) puts its share per whole window into flat, as a rate that starts at the first
+ * whole window and stops after the last one (flat_sum adds them up once): one SAMPLE costs
+ * the same whatever it claims to span. */
+#define SPREAD_LOOP 8
+static void overlap(const pp_windows *w, double *raw, size_t wi, uint64_t a, uint64_t b, const double *v)
+{
+    uint64_t t0 = pp_windows_t0(w, wi), t1 = pp_windows_t1(w, wi);
+    if (t0 >= b) return;
+    double f = (double)((b < t1 ? b : t1) - (a > t0 ? a : t0)) / (double)(b - a);
+    double *row = raw + wi * R_N;
+    for (int k = 0; k < R_N; k++) row[k] += f * v[k];
+}
+
+static void spread(const pp_windows *w, double *raw, double *flat, uint64_t a, uint64_t b, const double *v)
 {
     if (b <= a || a < w->start_ns) return;
-    double d = (double)(b - a);
-    for (size_t wi = (size_t)((a - w->start_ns) / w->width_ns); wi < w->n; wi++) {
-        uint64_t t0 = pp_windows_t0(w, wi), t1 = pp_windows_t1(w, wi);
-        if (t0 >= b) break;
-        double f = (double)((b < t1 ? b : t1) - (a > t0 ? a : t0)) / d;
-        double *row = raw + wi * R_N;
-        for (int k = 0; k < R_N; k++) row[k] += f * v[k];
+    size_t first = (size_t)((a - w->start_ns) / w->width_ns);
+    size_t last = (size_t)((b - 1 - w->start_ns) / w->width_ns);
+    if (first >= w->n) return;
+    if (last >= w->n) last = w->n - 1;
+    if (last - first <= SPREAD_LOOP) {
+        for (size_t wi = first; wi <= last; wi++) overlap(w, raw, wi, a, b, v);
+        return;
     }
+    /* whole windows first+1 .. last-1: the same width each (only window n-1 can be short) */
+    double f = (double)w->width_ns / (double)(b - a);
+    for (int k = 0; k < R_N; k++) {
+        flat[(first + 1) * R_N + k] += f * v[k];
+        flat[last * R_N + k] -= f * v[k];
+    }
+    overlap(w, raw, first, a, b, v);
+    overlap(w, raw, last, a, b, v);
+}
+
+/* The rates spread() left in flat, added to the windows they cover. */
+static void flat_sum(const pp_windows *w, double *raw, const double *flat)
+{
+    double run[R_N] = { 0 };
+    for (size_t i = 0; i < w->n; i++)
+        for (int k = 0; k < R_N; k++) {
+            run[k] += flat[i * R_N + k];
+            raw[i * R_N + k] += run[k];
+        }
 }
 
 static char *copy_bytes(pp_val v)
@@ -306,7 +339,7 @@ pp_windows *pp_windows_build(pp_trace *t, const pp_windows_opts *o, char *err, s
 
     counter_map cm;
     map_counters(h, &cm);
-    double *raw = xcalloc(w->n * R_N, sizeof *raw);
+    double *raw = xcalloc(w->n * R_N, sizeof *raw), *flat = xcalloc((w->n + 1) * R_N, sizeof *flat);
     double *rss = xcalloc(w->n, sizeof *rss);
     pp_u64map tmap = { 0 };
     size_t tcap = 0;
@@ -352,7 +385,7 @@ pp_windows *pp_windows_build(pp_trace *t, const pp_windows_opts *o, char *err, s
                 memset(ve, 0, sizeof ve);
                 for (int k = R_IO_OP; k < R_IO_CLS + PP_FD_CLASSES; k++) { ve[k] = v[k] * e; v[k] -= ve[k]; }
                 for (int k = R_WAIT; k < R_WAIT + PP_WAIT_KINDS; k++) { ve[k] = v[k] * e; v[k] -= ve[k]; }
-                spread(w, raw, prev[ti].a, prev[ti].b, ve);
+                spread(w, raw, flat, prev[ti].a, prev[ti].b, ve);
             }
         }
         prev[ti].a = a;
@@ -367,14 +400,16 @@ pp_windows *pp_windows_build(pp_trace *t, const pp_windows_opts *o, char *err, s
         }
         /* Spread over the windows it overlaps, in proportion to the overlap (the share outside
          * the run, if any, is dropped). */
-        if (b - a == d) spread(w, raw, a, b, v);
+        if (b - a == d) spread(w, raw, flat, a, b, v);
         else {
             double part[R_N], k2 = (double)(b - a) / (double)d;
             for (int k = 0; k < R_N; k++) part[k] = v[k] * k2;
-            spread(w, raw, a, b, part);
+            spread(w, raw, flat, a, b, part);
         }
     }
     free(prev);
+    flat_sum(w, raw, flat);
+    free(flat);
     pp_trace_select(t, NULL, 0);
     if (!w->samples) {
         snprintf(err, errlen, "%s: no SAMPLE records (nothing to put in windows)", pp_trace_path(t));
