@@ -56,16 +56,11 @@ else fail compress.killed_trace "$out"; fi
 
 # Damage inside a compressed chunk whose CRC still matches (a writer's bug, or a forged file):
 # the reader names the file and offset, skips that chunk alone, and reads the rest.
-python3 - "$T/z.pptrace" "$T/forged.pptrace" <<'EOF'
+python3 - "$T/z.pptrace" "$T/forged.pptrace" "$ROOT/tests" <<'EOF'
 import struct, sys
+sys.path.insert(0, sys.argv[3])
+from pptrace import crc32c
 data = bytearray(open(sys.argv[1], "rb").read())
-def crc32c(b, crc=0):
-    crc ^= 0xFFFFFFFF
-    for x in b:
-        crc ^= x
-        for _ in range(8):
-            crc = (crc >> 1) ^ (0x82F63B78 & -(crc & 1))
-    return crc ^ 0xFFFFFFFF
 pos, n = 16, 0
 while pos < len(data):
     magic, plen = struct.unpack_from("<II", data, pos)
@@ -100,16 +95,11 @@ else fail compress.damaged_chunk "offset $off: $(printf '%s' "$msg" | head -2 | 
 # the compressed chunk's payload offset (a real offset in the file) and the byte of its
 # decompressed content; that group is skipped, the rest read.
 ZPY=/usr/bin/python3; [ -x "$ZPY" ] || ZPY=python3
-inner=$("$ZPY" - "$T/z.pptrace" "$T/forged2.pptrace" <<'EOF' 2>&1
+inner=$("$ZPY" - "$T/z.pptrace" "$T/forged2.pptrace" "$ROOT/tests" <<'EOF' 2>&1
 import struct, sys, zstandard
+sys.path.insert(0, sys.argv[3])
+from pptrace import crc32c
 data = bytearray(open(sys.argv[1], "rb").read())
-def crc32c(b, crc=0):
-    crc ^= 0xFFFFFFFF
-    for x in b:
-        crc ^= x
-        for _ in range(8):
-            crc = (crc >> 1) ^ (0x82F63B78 & -(crc & 1))
-    return crc ^ 0xFFFFFFFF
 pos, n = 16, 0
 while pos < len(data):
     magic, plen = struct.unpack_from("<II", data, pos)
