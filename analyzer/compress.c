@@ -187,15 +187,27 @@ static uint64_t next_chunk(struct job *j, uint64_t off, uint8_t *hdr, uint32_t *
     return j->size;
 }
 
+/* The copy: 0 written to j->out, 1 nothing to do (the file stays), PP_Z_ERROR. */
 static int run(struct job *j, pp_zstats *st)
 {
     uint8_t pre[sizeof(struct pp_preamble)];
-    if (j->size < sizeof pre || read_at(j, pre, sizeof pre, 0) || memcmp(pre, PP_MAGIC, 8))
+    if (j->size < sizeof pre) {
+        /* cut before its preamble ended (a process killed at once): nothing to compress, as the
+         * reader reads it (empty, truncated), unless it is not the start of a trace at all */
+        if (j->size && (read_at(j, pre, (size_t)j->size, 0) || memcmp(pre, PP_MAGIC, j->size < 8 ? (size_t)j->size : 8)))
+            return fail(j, "offset 0: not a phaseprof trace");
+        return 1;
+    }
+    if (read_at(j, pre, sizeof pre, 0) || memcmp(pre, PP_MAGIC, 8))
         return fail(j, "offset 0: not a phaseprof trace");
-    if (rd32(pre + 8) != PP_VERSION || rd32(pre + 12) != sizeof pre)
+    if (rd32(pre + 8) != PP_VERSION)
         return fail(j, "offset 8: trace format version %" PRIu32 ", this phaseprof reads %u", rd32(pre + 8), PP_VERSION);
-    if (put(j, pre, sizeof pre)) return PP_Z_ERROR;
-    uint64_t off = sizeof pre;
+    /* a longer preamble (a later writer's) is copied as it is, as the reader skips it */
+    uint32_t plen = rd32(pre + 12);
+    if (plen < sizeof pre || plen > 65536) return fail(j, "offset 12: bad preamble length %" PRIu32, plen);
+    if (plen >= j->size) return 1;                  /* cut inside it: no chunk to compress */
+    if (copy_raw(j, 0, plen)) return PP_Z_ERROR;
+    uint64_t off = plen;
     uint8_t hdr[H];
     uint32_t len;
     while (off < j->size) {
@@ -255,7 +267,9 @@ int pp_compress_trace(const char *path, int level, pp_zstats *st, char *err, siz
     j.zbuf = xmalloc(j.zcap);
     if (!(j.cctx = ZSTD_createCCtx())) { fail(&j, "out of memory"); goto out; }
     if (still_written(&j, 0)) { rc = PP_Z_BUSY; goto out; }    /* before all the work, too */
-    if (run(&j, &s)) goto out;
+    int r = run(&j, &s);
+    if (r > 0) { rc = PP_Z_DONE; goto out; }                    /* nothing to do: left as it is */
+    if (r) goto out;
     off_t end = lseek(j.out, 0, SEEK_CUR);
     if (end < 0 || (uint64_t)end >= s.before) { rc = PP_Z_DONE; goto out; }     /* nothing gained */
     if (fchown(j.out, a.st_uid, a.st_gid)) { /* not ours to give away: the copy stays the caller's */ }

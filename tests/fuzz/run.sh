@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Builds the fuzz targets with clang (libFuzzer + ASan + UBSan) and runs them: the trace reader
 # (fuzz_reader, seeds in tests/fuzz/corpus), the model loader (fuzz_model, seeds in
-# tests/fuzz/corpus_model) and, in long mode, what reads traces after the reader (fuzz_analyzer:
-# info and every export format, seeds in tests/fuzz/corpus).
-#   tests/fuzz/run.sh short   replay each seed corpus, then fuzz for 20 s + 10 s  (part of `make test`)
-#   tests/fuzz/run.sh long    fuzz each of the three targets for 10 minutes      (`make fuzz`)
-# New inputs go to $B/fuzz/corpus and $B/fuzz/corpus_model (never into the committed seeds);
-# crashes to $B/fuzz/ (reader), $B/fuzz/model- (model loader) and $B/fuzz/analyzer- (analyzer).
+# tests/fuzz/corpus_model), compressing in place (fuzz_compress: the records read back must not
+# change; seeds in tests/fuzz/corpus) and, in long mode, what reads traces after the reader
+# (fuzz_analyzer: info and every export format, seeds in tests/fuzz/corpus).
+#   tests/fuzz/run.sh short   replay each seed corpus, then fuzz for 20 s + 10 s + 10 s  (part of `make test`)
+#   tests/fuzz/run.sh long    fuzz each of the four targets for 10 minutes             (`make fuzz`)
+# New inputs go to $B/fuzz/corpus, corpus_model and corpus_compress (never into the committed seeds);
+# crashes to $B/fuzz/ (reader), $B/fuzz/model- (model loader), $B/fuzz/compress- (compress) and
+# $B/fuzz/analyzer- (analyzer).
 # Exit status: 0 clean, 1 a finding, 2 the fuzzer could not be built.
 set -u
 mode=${1:-short}
@@ -71,6 +73,26 @@ if ! "$mbin" -max_total_time="$msecs" -max_len=65536 -timeout=10 -rss_limit_mb=2
     exit 1
 fi
 grep -E "^stat::number_of_executed_units|^stat::peak_rss" "$out/fuzz_model.log" | tr '\n' ' ' | sed 's/^/model: /; s/$/\n/'
+
+# ---- compressing in place (analyzer/compress.c): the records read back must not change
+cbin="$out/fuzz_compress"
+csrc="tests/fuzz/fuzz_compress.c analyzer/compress.c analyzer/reader.c analyzer/util.c"
+mkdir -p "$out/corpus_compress"
+# shellcheck disable=SC2086
+if ! "$CLANG" -std=gnu11 -g -O1 -D_GNU_SOURCE -Iinclude -Ianalyzer \
+        -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer \
+        -o "$cbin" $csrc -lzstd 2>"$out/build_compress.log"; then
+    echo "fuzz: cannot build the compress fuzz target:" >&2
+    tail -n 5 "$out/build_compress.log" >&2
+    exit 2
+fi
+if ! "$cbin" -max_total_time="$msecs" -max_len=65536 -timeout=20 -rss_limit_mb=2048 -print_final_stats=1 \
+        -artifact_prefix="$out/compress-" "$out/corpus_compress" tests/fuzz/corpus >"$out/fuzz_compress.log" 2>&1; then
+    echo "fuzz: compress finding (inputs in $out/compress-*):" >&2
+    grep -E "ERROR|SUMMARY|runtime error|Test unit written|differ|before|compress: rc" "$out/fuzz_compress.log" | head -n 20 >&2
+    exit 1
+fi
+grep -E "^stat::number_of_executed_units|^stat::peak_rss" "$out/fuzz_compress.log" | tr '\n' ' ' | sed 's/^/compress: /; s/$/\n/'
 [ "$mode" = long ] || exit 0
 
 # ---- info and the exports over the traces the reader accepts (every analyzer file but main and

@@ -140,6 +140,26 @@ if [ $rc = 0 ] && printf '%s' "$info" | grep -q 'truncated=yes' && printf '%s' "
     pass compress.cut_short
 else fail compress.cut_short "rc=$rc, $n_cut CALL records: $(printf '%s' "$info" | grep -E 'trace:' | head -1)"; fi
 
+# A trace cut before its preamble ended (a process killed at once) is read as empty: compressing
+# it is nothing to do, not an error; a longer preamble (a later writer's) is kept as it is and
+# the chunks after it compressed, every record read back the same.
+: >"$T/empty.pptrace"; printf 'PHASE' >"$T/cut5.pptrace"
+python3 - "$raw" "$T/longpre.pptrace" <<'EOF'
+import struct, sys
+d = open(sys.argv[1], "rb").read()
+plen = struct.unpack_from("<I", d, 12)[0]
+open(sys.argv[2], "wb").write(d[:12] + struct.pack("<I", plen + 8) + d[16:plen] + b"\0" * 8 + d[plen:])
+EOF
+"$PP" dump "$T/longpre.pptrace" >"$T/longpre.before" 2>&1
+out=$("$PP" compress "$T/empty.pptrace" "$T/cut5.pptrace" "$T/longpre.pptrace" 2>&1); rc=$?
+"$PP" dump "$T/longpre.pptrace" >"$T/longpre.after" 2>&1
+if [ $rc = 0 ] && [ ! -s "$T/empty.pptrace" ] && [ "$(cat "$T/cut5.pptrace")" = PHASE ] &&
+   printf '%s' "$out" | grep -q 'longpre.pptrace: 1 trace, [0-9]* -> [0-9]* bytes ([1-9][0-9]* of' &&
+   [ "$(wc -c <"$T/longpre.pptrace")" -lt "$rb" ] &&
+   [ "$(grep -c CALL "$T/longpre.before")" -ge 400000 ] && cmp -s "$T/longpre.before" "$T/longpre.after"
+then pass compress.cut_preamble_and_long_preamble
+else fail compress.cut_preamble_and_long_preamble "rc=$rc: $(printf '%s' "$out" | head -3 | tr '\n' ';')"; fi
+
 # Not a trace: a clear error naming the file, non-zero exit, the file untouched.
 printf 'not a trace at all, just text\n' >"$T/junk.pptrace"
 out=$("$PP" compress "$T/junk.pptrace" 2>&1); rc=$?
