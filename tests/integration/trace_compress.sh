@@ -54,36 +54,53 @@ out=$("$PP" compress "$T/busy" 2>&1)
 if grep -q 'PHCZ' "$bf" && "$PP" info "$bf" 2>/dev/null | grep -q 'bad_chunks=0'; then pass compress.killed_trace
 else fail compress.killed_trace "$out"; fi
 
-# Damage inside a compressed chunk whose CRC still matches (a writer's bug, or a forged file):
-# the reader names the file and offset, skips that chunk alone, and reads the rest.
-python3 - "$T/z.pptrace" "$T/forged.pptrace" "$ROOT/tests" <<'EOF'
-import struct, sys
-sys.path.insert(0, sys.argv[3])
+# Two forged files, every CRC valid (a writer's bug, or a forgery):
+# - forged: the third compressed chunk's zstd frame garbled. The reader names the file and
+#   offset, skips that chunk alone, and reads the rest.
+# - forged2: in the second compressed chunk, its first chunk's first record made to run past the
+#   end. Reported at that compressed chunk's payload offset (a real offset in the file) and the
+#   byte of its decompressed content; that group is skipped, the rest read.
+# Prints the two payload offsets and forged2's size.
+ZPY=/usr/bin/python3; [ -x "$ZPY" ] || ZPY=python3
+forged=$("$ZPY" - "$T/z.pptrace" "$T/forged.pptrace" "$T/forged2.pptrace" "$ROOT/tests" <<'EOF' 2>&1
+import struct, sys, zstandard
+sys.path.insert(0, sys.argv[4])
 from pptrace import crc32c
-data = bytearray(open(sys.argv[1], "rb").read())
-pos, n = 16, 0
-while pos < len(data):
-    magic, plen = struct.unpack_from("<II", data, pos)
-    if magic == 0x5A434850:
-        n += 1
-        if n == 3:                              # the third compressed chunk: garble its frame
-            for i in range(pos + 32 + 12, pos + 32 + 40):
-                data[i] ^= 0x5A
-            crc = crc32c(data[pos + 32:pos + 32 + plen], crc32c(data[pos + 12:pos + 32]))
-            struct.pack_into("<I", data, pos + 8, crc)
-            break
-    pos += 32 + plen
+src = open(sys.argv[1], "rb").read()
+def group(data, nth):                   # offset and payload length of the nth compressed chunk
+    pos, n = 16, 0
+    while pos < len(data):
+        magic, plen = struct.unpack_from("<II", data, pos)
+        if magic == 0x5A434850:
+            n += 1
+            if n == nth: return pos, plen
+        pos += 32 + plen
+def seal(hdr, payload):                 # a chunk header's length and CRC for its payload
+    struct.pack_into("<I", hdr, 4, len(payload))
+    struct.pack_into("<I", hdr, 8, crc32c(payload, crc32c(hdr[12:32])))
+    return bytes(hdr) + payload
+data = bytearray(src)
+pos, plen = group(data, 3)
+for i in range(pos + 32 + 12, pos + 32 + 40):
+    data[i] ^= 0x5A
+data[pos:pos + 32 + plen] = seal(bytearray(data[pos:pos + 32]), bytes(data[pos + 32:pos + 32 + plen]))
 open(sys.argv[2], "wb").write(data)
+out = [pos + 32]
+data = bytearray(src)
+pos, plen = group(data, 2)
+raw_len = struct.unpack_from("<I", data, pos + 32)[0]
+raw = bytearray(zstandard.ZstdDecompressor().decompress(bytes(data[pos + 36:pos + 32 + plen]), max_output_size=raw_len))
+ilen = struct.unpack_from("<I", raw, 4)[0]
+raw[32:36] = bytes([1, 0xff, 0xff, 0x7f])              # kind 1, a length far past the end
+raw[0:32 + ilen] = seal(bytearray(raw[0:32]), bytes(raw[32:32 + ilen]))
+z = struct.pack("<I", len(raw)) + zstandard.ZstdCompressor(level=3).compress(bytes(raw))
+data[pos:pos + 32 + plen] = seal(bytearray(data[pos:pos + 32]), z)
+open(sys.argv[3], "wb").write(data)
+print(out[0], pos + 32, len(data))
 EOF
+)
 [ -s "$T/forged.pptrace" ] || cp "$T/z.pptrace" "$T/forged.pptrace"
-off=$(python3 -c "
-import struct; d=open('$T/forged.pptrace','rb').read(); p=16; n=0
-while p < len(d):
-    m,l=struct.unpack_from('<II',d,p)
-    if m==0x5A434850:
-        n+=1
-        if n==3: print(p+32); break
-    p+=32+l")
+off=${forged%% *}
 msg=$("$PP" info "$T/forged.pptrace" 2>&1 >/dev/null)
 info=$("$PP" info "$T/forged.pptrace" 2>/dev/null)
 if printf '%s' "$msg" | grep -q "forged.pptrace: offset $off: compressed chunk does not decompress" &&
@@ -91,38 +108,8 @@ if printf '%s' "$msg" | grep -q "forged.pptrace: offset $off: compressed chunk d
     pass compress.damaged_chunk
 else fail compress.damaged_chunk "offset $off: $(printf '%s' "$msg" | head -2 | tr '\n' ';') $(printf '%s' "$info" | grep -o 'bad_chunks=[0-9]*')"; fi
 
-# Damage inside a chunk inside a compressed chunk, every CRC valid (a forged file): reported at
-# the compressed chunk's payload offset (a real offset in the file) and the byte of its
-# decompressed content; that group is skipped, the rest read.
-ZPY=/usr/bin/python3; [ -x "$ZPY" ] || ZPY=python3
-inner=$("$ZPY" - "$T/z.pptrace" "$T/forged2.pptrace" "$ROOT/tests" <<'EOF' 2>&1
-import struct, sys, zstandard
-sys.path.insert(0, sys.argv[3])
-from pptrace import crc32c
-data = bytearray(open(sys.argv[1], "rb").read())
-pos, n = 16, 0
-while pos < len(data):
-    magic, plen = struct.unpack_from("<II", data, pos)
-    if magic == 0x5A434850:
-        n += 1
-        if n == 2:                      # the second compressed chunk: its first chunk's first record
-            raw_len = struct.unpack_from("<I", data, pos + 32)[0]
-            raw = bytearray(zstandard.ZstdDecompressor().decompress(bytes(data[pos + 36:pos + 32 + plen]),
-                                                                     max_output_size=raw_len))
-            ilen = struct.unpack_from("<I", raw, 4)[0]
-            raw[32:36] = bytes([1, 0xff, 0xff, 0x7f])      # kind 1, a length far past the end
-            struct.pack_into("<I", raw, 8, crc32c(raw[32:32 + ilen], crc32c(raw[12:32])))
-            z = struct.pack("<I", len(raw)) + zstandard.ZstdCompressor(level=3).compress(bytes(raw))
-            hdr = bytearray(data[pos:pos + 32])
-            struct.pack_into("<I", hdr, 4, len(z))
-            struct.pack_into("<I", hdr, 8, crc32c(z, crc32c(hdr[12:32])))
-            data[pos:pos + 32 + plen] = hdr + z
-            print(pos + 32, len(data))
-            break
-    pos += 32 + plen
-open(sys.argv[2], "wb").write(data)
-EOF
-)
+# (forged2, above)
+inner=${forged#* }
 ioff=${inner%% *}; isize=${inner##* }
 msg=$("$PP" info "$T/forged2.pptrace" 2>&1 >/dev/null)
 info=$("$PP" info "$T/forged2.pptrace" 2>/dev/null)
