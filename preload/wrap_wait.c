@@ -48,6 +48,8 @@ PP_DECLARE_REAL(int, epoll_pwait, (int, struct epoll_event *, int, int, const si
 PP_DECLARE_REAL(pid_t, waitpid, (pid_t, int *, int));
 PP_DECLARE_REAL(pid_t, wait, (int *));
 PP_DECLARE_REAL(pid_t, wait4, (pid_t, int *, int, struct rusage *));
+PP_DECLARE_REAL(pid_t, wait3, (int *, int, struct rusage *));
+PP_DECLARE_REAL(int, waitid, (idtype_t, id_t, siginfo_t *, int));
 
 void pp_resolve_wait(void)
 {
@@ -57,7 +59,7 @@ void pp_resolve_wait(void)
     PP_REAL(pthread_join); PP_REAL(sem_wait); PP_REAL(sem_trywait); PP_REAL(sem_timedwait);
     PP_REAL(nanosleep); PP_REAL(clock_nanosleep); PP_REAL(usleep); PP_REAL(sleep); PP_REAL(poll);
     PP_REAL(ppoll); PP_REAL(select); PP_REAL(pselect); PP_REAL(epoll_wait); PP_REAL(epoll_pwait);
-    PP_REAL(waitpid); PP_REAL(wait); PP_REAL(wait4);
+    PP_REAL(waitpid); PP_REAL(wait); PP_REAL(wait4); PP_REAL(wait3); PP_REAL(waitid);
 }
 
 /* Accounts a wait of [t0, t1] on obj; a slow one also gets a WAIT_EVENT with its stack. */
@@ -305,4 +307,19 @@ PP_EXPORT pid_t wait4(pid_t pid, int *status, int options, struct rusage *ru)
     PP_REAL(wait4);
     if (options & WNOHANG) return real_wait4(pid, status, options, ru);
     TIMED_WAIT(PP_WAIT_CHILD, 0, real_wait4(pid, status, options, ru));
+}
+
+/* dash (Debian's /bin/sh) waits with wait3, python's os.wait3 and os.waitid too. */
+PP_EXPORT pid_t wait3(int *status, int options, struct rusage *ru)
+{
+    PP_REAL(wait3);
+    if (options & WNOHANG) return real_wait3(status, options, ru);
+    TIMED_WAIT(PP_WAIT_CHILD, 0, real_wait3(status, options, ru));
+}
+
+PP_EXPORT int waitid(idtype_t which, id_t id, siginfo_t *info, int options)
+{
+    PP_REAL(waitid);
+    if (options & WNOHANG) return real_waitid(which, id, info, options);
+    TIMED_WAIT(PP_WAIT_CHILD, 0, real_waitid(which, id, info, options));
 }
