@@ -97,6 +97,33 @@ double pp_preempt_share(const double *m, double off)
 }
 
 
+/* The share of [s, e) (ns from t0) in which a child process of pr was alive. */
+static double children_share(const pp_analysis *a, const pp_aproc *pr, uint64_t s, uint64_t e)
+{
+    if (e <= s) return 0;
+    struct iv { uint64_t lo, hi; } *v = NULL;
+    size_t n = 0, cap = 0;
+    for (size_t i = 0; i < a->nproc; i++) {
+        const pp_aproc *c = &a->procs[i];
+        if (c->ppid != pr->pid || c->pid == pr->pid) continue;
+        uint64_t lo = c->start_ns > s ? c->start_ns : s, hi = c->end_ns < e ? c->end_ns : e;
+        if (hi <= lo) continue;
+        xgrow((void **)&v, &cap, n + 1, sizeof *v);
+        v[n++] = (struct iv){ lo, hi };
+    }
+    /* union of the intervals: sorted by start (insertion: a process has few children alive in
+     * one phase, and a shell's many are in order already) */
+    for (size_t i = 1; i < n; i++)
+        for (size_t j = i; j > 0 && v[j].lo < v[j - 1].lo; j--) { struct iv t = v[j]; v[j] = v[j - 1]; v[j - 1] = t; }
+    uint64_t covered = 0, end = s;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t lo = v[i].lo > end ? v[i].lo : end;
+        if (v[i].hi > lo) { covered += v[i].hi - lo; end = v[i].hi; }
+    }
+    free(v);
+    return (double)covered / (double)(e - s);
+}
+
 void pp_speedups(pp_analysis *a)
 {
     /* wall_net_ns: W less the recorder's own time in the root process (FOOTER self_ns, spread
@@ -154,8 +181,12 @@ void pp_speedups(pp_analysis *a)
         p->cost_frac[PP_COST_IO] = fmax(0, io - remote) + fmin(remote, io_on);
         p->cost_frac[PP_COST_ALLOC] = al;
         /* Waiting for child processes: the work, and what a fix would shorten, is in the
-         * children's own phases (a shell running a pipeline waits for all of it). */
-        p->cost_frac[PP_COST_WAIT] = fmax(0, wt - z(m[PP_WF_wait_child_frac]));
+         * children's own phases (a shell running a pipeline waits for all of it).  So is a
+         * poll or a sleep while a child runs (make -j waits for its jobs in pselect, python's
+         * subprocess polls their pipes): that part of them is left out too. */
+        double kids = children_share(a, pr, p->start_ns, p->end_ns);
+        double for_kids = kids * (z(m[PP_WF_wait_poll_frac]) + z(m[PP_WF_wait_sleep_frac]));
+        p->cost_frac[PP_COST_WAIT] = fmax(0, wt - z(m[PP_WF_wait_child_frac]) - for_kids);
         p->cost_frac[PP_COST_CPU] = fmax(0, cpu - al - io_on) + preempt * untimed_off;
         /* One thread at a time needs no per-thread pass: then r = live - c - b <= D - c, so the
          * rule gives min(C, D) anyway (and a pass over the SAMPLEs per phase is the costly part). */

@@ -181,6 +181,22 @@ assert rp["class"] == "wait" and rp["class_note"] == "off_cpu_untraced" and rp["
 assert rp["speedup"]["cpu"]["upper_bound"] < 1.1, rp["speedup"]["cpu"]
 PY
 
+# make -j2 waits for its jobs in pselect, not in wait: while a child runs, that wait is the
+# children's time (their own phases), not a cost of make's, so no speedup is claimed for it.
+mkdir -p "$T/mk"
+printf 'all: a b c d\na b c d:\n\t@sleep 0.5\n' >"$T/mk/Makefile"     # four jobs, two slots
+"$PP" record -o "$T/mkr" -- make -s -j2 -C "$T/mk" >/dev/null 2>"$T/mkr.rec" && "$PP" report "$T/mkr" --models "$MODELS" --json "$T/mkr.json" >/dev/null 2>&1
+python3 - "$T/mkr.json" <<'PY' && pass report_classify.poll_while_children_run || fail report_classify.poll_while_children_run "$(cat "$T/mkr.rec" | tail -2)"
+import json, sys
+r = json.load(open(sys.argv[1]))
+root = r["summary"]["root_pid"]
+ph = [p for p in r["phases"] if p["pid"] == root]
+waited = sum((p["end_ns"] - p["start_ns"]) * (p["metrics"]["wait_poll_frac"] or 0) for p in ph) / 1e9
+assert waited > 0.3, f"make waited only {waited:.2f} s in poll/select"
+for p in ph:
+    assert p["speedup"]["wait"]["upper_bound"] < 1.1, p["speedup"]["wait"]
+PY
+
 # --pid of a child: its phases, speedups over the root's wall time, no whole-program summary
 # (the root's phases are not in the report).
 cpid=$(python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(next(p["pid"] for p in r["processes"] if not p["root"] and p["exe"].endswith("sleep")))' "$T/sh.json" 2>/dev/null)
