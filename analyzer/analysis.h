@@ -59,6 +59,7 @@ typedef struct pp_aphase {
     double top_contrib[PP_TOP_FEATURES];
     /* where the time goes: thread-seconds of each cost per wall second of the phase */
     double cost_frac[PP_COSTS];
+    double for_children;           /* of it, polls and sleeps while a child process ran (speedup.c) */
     pp_speedup speedup[PP_COSTS];
     pp_advice *advice;             /* sorted by gain, largest first */
     size_t nadvice;

@@ -40,14 +40,16 @@ static const char *factor(char *out, size_t cap, double v)
  * I/O, the allocator or waits counts even though a system call also shows as CPU time, so the
  * largest of those wins when it is a quarter of a thread or more; else computing.  A plain
  * description beside the classifier's class. */
-static const char *dominant(const double *m)
+static const char *dominant(const pp_aphase *p)
 {
+    const double *m = p->seg->mean;
+    double kids = isfinite(p->for_children) ? p->for_children : 0;   /* polls and sleeps while a child ran */
     struct { const char *what; double v; } c[] = {
         { "in file I/O", m[PP_WF_io_file_frac] },
         { "waiting on pipes/sockets/terminals", m[PP_WF_io_pipe_frac] + m[PP_WF_io_socket_frac] + m[PP_WF_io_tty_frac] },
         { "in the allocator", m[PP_WF_alloc_frac] },
-        { "blocked (locks, sleeps, polls)", m[PP_WF_wait_frac] - m[PP_WF_wait_child_frac] },
-        { "waiting for child processes", m[PP_WF_wait_child_frac] },
+        { "blocked (locks, sleeps, polls)", m[PP_WF_wait_frac] - m[PP_WF_wait_child_frac] - kids },
+        { "waiting for child processes", m[PP_WF_wait_child_frac] + kids },
         /* offcpu_frac includes the intercepted waits: what is left is off CPU in calls we do not see */
         { "off CPU (not in calls we see)", m[PP_WF_offcpu_frac] - m[PP_WF_wait_frac] } };
     int best = -1;
@@ -192,7 +194,7 @@ int report_text(const pp_analysis *a, FILE *out)
             fprintf(out, "  %2zu  %-4c  %7.3f–%-9.3f  %5.1f%%  %-5s %-5s %-5s %-5s  %-8s %-8s %-8s  %s\n", i,
                     'A' + (p->type % 26), (double)p->start_ns / 1e9, (double)p->end_ns / 1e9,
                     dur > 0 ? 100.0 * (double)(p->end_ns - p->start_ns) / dur : 0,
-                    cpu, io, al, wt, rd, wr, ac, dominant(m));
+                    cpu, io, al, wt, rd, wr, ac, dominant(p));
             phase_class(a, p, out);
             phase_speedup(a, p, out);
             for (size_t h = 0; h < p->nhot; h++) {

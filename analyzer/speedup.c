@@ -185,7 +185,7 @@ void pp_speedups(pp_analysis *a)
          * poll or a sleep while a child runs (make -j waits for its jobs in pselect, python's
          * subprocess polls their pipes): that part of them is left out too. */
         double kids = children_share(a, pr, p->start_ns, p->end_ns);
-        double for_kids = kids * (z(m[PP_WF_wait_poll_frac]) + z(m[PP_WF_wait_sleep_frac]));
+        double for_kids = p->for_children = kids * (z(m[PP_WF_wait_poll_frac]) + z(m[PP_WF_wait_sleep_frac]));
         p->cost_frac[PP_COST_WAIT] = fmax(0, wt - z(m[PP_WF_wait_child_frac]) - for_kids);
         p->cost_frac[PP_COST_CPU] = fmax(0, cpu - al - io_on) + preempt * untimed_off;
         /* One thread at a time needs no per-thread pass: then r = live - c - b <= D - c, so the
