@@ -97,11 +97,18 @@ double pp_preempt_share(const double *m, double off)
 }
 
 
+struct iv { uint64_t lo, hi; };
+static int by_lo(const void *x, const void *y)
+{
+    uint64_t a = ((const struct iv *)x)->lo, b = ((const struct iv *)y)->lo;
+    return a < b ? -1 : a > b;
+}
+
 /* The share of [s, e) (ns from t0) in which a child process of pr was alive. */
 static double children_share(const pp_analysis *a, const pp_aproc *pr, uint64_t s, uint64_t e)
 {
     if (e <= s) return 0;
-    struct iv { uint64_t lo, hi; } *v = NULL;
+    struct iv *v = NULL;
     size_t n = 0, cap = 0;
     for (size_t i = 0; i < a->nproc; i++) {
         const pp_aproc *c = &a->procs[i];
@@ -111,10 +118,7 @@ static double children_share(const pp_analysis *a, const pp_aproc *pr, uint64_t 
         xgrow((void **)&v, &cap, n + 1, sizeof *v);
         v[n++] = (struct iv){ lo, hi };
     }
-    /* union of the intervals: sorted by start (insertion: a process has few children alive in
-     * one phase, and a shell's many are in order already) */
-    for (size_t i = 1; i < n; i++)
-        for (size_t j = i; j > 0 && v[j].lo < v[j - 1].lo; j--) { struct iv t = v[j]; v[j] = v[j - 1]; v[j - 1] = t; }
+    if (n > 1) qsort(v, n, sizeof *v, by_lo);           /* their union, in order of start */
     uint64_t covered = 0, end = s;
     for (size_t i = 0; i < n; i++) {
         uint64_t lo = v[i].lo > end ? v[i].lo : end;
@@ -170,8 +174,9 @@ void pp_speedups(pp_analysis *a)
         double io_on = fmax(0, io - fmax(0, thr - cpu - wt));
         /* Runnable but preempted (a loaded machine) is CPU demand too: removing the work removes
          * that wait.  Off-CPU time outside I/O and waits is split by the context switches:
-         * involuntary ones (preemption) over all; voluntary ones are blocking in calls we do not
-         * time (a shell in wait4), which is no CPU cost.  0 without the rusage counters. */
+         * involuntary ones (preemption) over all, at most 20 ms each; voluntary ones are
+         * blocking in calls we do not time (timeout in sigsuspend), which is no CPU cost.  0
+         * without the rusage counters. */
         double untimed_off = fmax(0, thr - cpu - io - wt);
         double preempt = pp_preempt_share(m, untimed_off);
         /* Time blocked on a pipe or a terminal waits for another process or a person: no I/O
