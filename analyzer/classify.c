@@ -146,11 +146,11 @@ void pp_classify(pp_analysis *a, const char *models_dir)
         } else {
             p->cls = f->classes[best];
         }
-        /* A phase whose threads are off the CPU and in none of the calls we time (a shell in
-         * wait4, a read on a descriptor we do not see), blocked rather than preempted (voluntary
-         * context switches), is waiting, whatever the model says: it
-         * was never trained on such rows and its busy classes do not apply.  Measured, not
-         * guessed: the confidence is then the share of the live thread time spent off CPU. */
+        /* A phase whose threads are off the CPU and in none of the calls we time (timeout in
+         * sigsuspend, a read on a descriptor we do not see), blocked rather than preempted
+         * (voluntary context switches), is waiting, whatever the model says: it was never
+         * trained on such rows and its busy classes do not apply.  Measured, not guessed: the
+         * confidence is then the share of the live thread time spent off CPU. */
         const double *m = p->seg->mean;
         double thr = m[PP_WF_threads];
         /* off-CPU time not in waits, less what preemption explains (a loaded machine) */
