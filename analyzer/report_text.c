@@ -81,6 +81,17 @@ static void phase_class(const pp_analysis *a, const pp_aphase *p, FILE *out)
         fprintf(out, "; driven by ");
         for (size_t k = 0; k < p->ntop; k++) fprintf(out, "%s%s", k ? ", " : "", p->top_feat[k]);
     }
+    /* The class is the model's reading of the metrics (an allocation rate that resembles
+     * allocation-bound runs, say); when the time measured in that cost is small, say so, so the
+     * class is not read as where the time went (the costs and the advice below are). */
+    static const struct { const char *cls; int f; const char *what; } own[] = {
+        { "io", PP_WF_io_frac, "I/O calls" }, { "alloc", PP_WF_alloc_frac, "the allocator" },
+        { "wait", PP_WF_wait_frac, "timed waits" } };
+    const double *m = p->seg->mean;
+    double thr = m[PP_WF_threads];
+    for (size_t k = 0; k < sizeof own / sizeof own[0] && !p->mixed_of[0] && !p->class_note; k++)
+        if (!strcmp(p->cls, own[k].cls) && thr > 0 && isfinite(m[own[k].f]) && m[own[k].f] < 0.1 * thr)
+            fprintf(out, " (measured: %s took %.0f%% of the threads' time)", own[k].what, 100 * m[own[k].f] / thr);
     fputc('\n', out);
 }
 
