@@ -14,7 +14,11 @@ html_parses() {
     if ! xmllint --noout "$2" 2>"$T/xml.err"; then fail "$1" "not well formed: $(head -3 "$T/xml.err")"; return 1; fi
     xmllint --html --noout "$2" 2>"$T/html.err"
     if grep 'error' "$T/html.err" | grep -Ev "Tag ($KNOWN_TAGS) invalid" | grep -q .; then
-        fail "$1" "$(grep 'error' "$T/html.err" | grep -Ev "Tag ($KNOWN_TAGS) invalid" | head -3)"; return 1
+        # the line the parser stopped at, and libxml2's pointer to the column: the file is gone
+        # with the test's directory
+        local at
+        at=$(grep 'error' "$T/html.err" | grep -Ev "Tag ($KNOWN_TAGS) invalid" | head -1 | sed -n 's/^[^:]*:\([0-9]*\):.*/\1/p')
+        fail "$1" "$(grep 'error' "$T/html.err" | grep -Ev "Tag ($KNOWN_TAGS) invalid" | head -3) [line ${at:-?}: $(sed -n "${at:-0}p" "$2" 2>/dev/null | cut -c1-600)] $(grep -A2 'error' "$T/html.err" | head -3 | tail -2)"; return 1
     fi
     pass "$1"
 }
