@@ -12,7 +12,10 @@ KNOWN_TAGS='main|section|header|footer|nav|svg|g|rect|line|polyline|path|text|ti
 # unknown-tag notices above.
 html_parses() {
     if ! xmllint --noout "$2" 2>"$T/xml.err"; then fail "$1" "not well formed: $(head -3 "$T/xml.err")"; return 1; fi
-    xmllint --html --noout "$2" 2>"$T/html.err"
+    # --memory: libxml2 2.9.14's HTML parser, reading a file in chunks, misreads an attribute value
+    # that straddles a chunk ("error parsing attribute name" on a well-formed report; the same
+    # file with a 7-byte comment added at the top parses clean): the whole file at once.
+    xmllint --html --memory --noout "$2" 2>"$T/html.err"
     if grep 'error' "$T/html.err" | grep -Ev "Tag ($KNOWN_TAGS) invalid" | grep -q .; then
         # the line the parser stopped at, and libxml2's pointer to the column: the file is gone
         # with the test's directory
