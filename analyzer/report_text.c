@@ -89,8 +89,9 @@ static void phase_class(const pp_analysis *a, const pp_aphase *p, FILE *out)
         { "wait", PP_WF_wait_frac, "timed waits" } };
     const double *m = p->seg->mean;
     double thr = m[PP_WF_threads];
-    for (size_t k = 0; k < sizeof own / sizeof own[0] && !p->mixed_of[0] && !p->class_note; k++)
-        if (!strcmp(p->cls, own[k].cls) && thr > 0 && isfinite(m[own[k].f]) && m[own[k].f] < 0.1 * thr)
+    for (size_t k = 0; k < sizeof own / sizeof own[0]; k++)
+        if (!p->mixed_of[0] && !p->class_note && !strcmp(p->cls, own[k].cls) && thr > 0 &&
+            isfinite(m[own[k].f]) && m[own[k].f] < 0.1 * thr)
             fprintf(out, " (measured: %s took %.0f%% of the threads' time)", own[k].what, 100 * m[own[k].f] / thr);
     fputc('\n', out);
 }

@@ -189,8 +189,8 @@ void pp_speedups(pp_analysis *a)
          * children's own phases (a shell running a pipeline waits for all of it).  So is a
          * poll or a sleep while a child runs (make -j waits for its jobs in pselect, python's
          * subprocess polls their pipes): that part of them is left out too. */
-        double kids = children_share(a, pr, p->start_ns, p->end_ns);
-        double for_kids = p->for_children = kids * (z(m[PP_WF_wait_poll_frac]) + z(m[PP_WF_wait_sleep_frac]));
+        double polls = z(m[PP_WF_wait_poll_frac]) + z(m[PP_WF_wait_sleep_frac]);
+        double for_kids = p->for_children = polls > 0 ? polls * children_share(a, pr, p->start_ns, p->end_ns) : 0;
         p->cost_frac[PP_COST_WAIT] = fmax(0, wt - z(m[PP_WF_wait_child_frac]) - for_kids);
         p->cost_frac[PP_COST_CPU] = fmax(0, cpu - al - io_on) + preempt * untimed_off;
         /* One thread at a time needs no per-thread pass: then r = live - c - b <= D - c, so the

@@ -15,7 +15,7 @@
 #include "compress.h"
 #include "mutate_trace.h"
 
-typedef struct { unsigned kind; uint32_t tid; uint64_t seq; size_t len; const uint8_t *body; } rec;
+typedef struct { unsigned kind; uint32_t tid; uint64_t seq; size_t len, off; } rec;   /* body at mem + off */
 
 /* Every record of t, kinds and bodies copied into *mem (freed by the caller). */
 static size_t records(pp_trace *t, rec **out, uint8_t **mem)
@@ -30,10 +30,9 @@ static size_t records(pp_trace *t, rec **out, uint8_t **mem)
         if (!m || used + x.len > mcap) { mcap = 2 * (used + x.len) + 256; m = realloc(m, mcap); }
         if (!r || !m) abort();
         memcpy(m + used, x.body, x.len);
-        r[n++] = (rec){ (unsigned)x.kind, x.tid, x.seq, x.len, (const uint8_t *)(uintptr_t)used };
+        r[n++] = (rec){ (unsigned)x.kind, x.tid, x.seq, x.len, used };
         used += x.len;
     }
-    for (size_t i = 0; i < n; i++) r[i].body = m + (uintptr_t)r[i].body;
     *out = r;
     *mem = m;
     return n;
@@ -68,7 +67,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (na != nb) { fprintf(stderr, "%zu records before, %zu after compressing\n", na, nb); abort(); }
     for (size_t i = 0; i < na; i++)
         if (ra[i].kind != rb[i].kind || ra[i].tid != rb[i].tid || ra[i].seq != rb[i].seq ||
-            ra[i].len != rb[i].len || memcmp(ra[i].body, rb[i].body, ra[i].len)) {
+            ra[i].len != rb[i].len || memcmp(ma + ra[i].off, mb + rb[i].off, ra[i].len)) {
             fprintf(stderr, "record %zu differs after compressing (kind %u/%u, tid %u/%u, seq %llu/%llu)\n", i,
                     ra[i].kind, rb[i].kind, ra[i].tid, rb[i].tid, (unsigned long long)ra[i].seq,
                     (unsigned long long)rb[i].seq);
