@@ -14,7 +14,7 @@
  * the instant of that switch).  The commonest call (no error, fast, the owner's slot, no SAMPLE
  * due) is counted by pp_io_fast, which io.h inlines into the hooks; everything else comes here.
  *
- * Never: malloc, stdio, locks, or a system call on the per-call path (one fstat per descriptor
+ * Never: malloc, stdio, locks, or a system call on the per-call path (one statx per descriptor
  * to learn its class unless the program's own fstat told us, readlink only when a record needs a
  * path we never saw).  pp_io_done, pp_io_slow, pp_io_done_path and pp_stdio_slow keep errno: the
  * hooks restore it only when their call failed. */
@@ -41,6 +41,17 @@ unsigned pp_fdtab_slots;            /* FD_SLOTS once mapped, 0 before or if the 
 static atomic_int hiwater;          /* 1 + highest slot ever used: bounds the exit scan */
 /* Class cache for descriptors beyond the table: (fd << 3 | class + 1), direct-mapped. */
 static _Atomic uint32_t beyond_cls[256];
+/* Class by interned path, (path id << 3 | class + 1), direct-mapped: a file opened again and
+ * again (open, write a record, close) is classified at its first open only, not with a system
+ * call at each.  A path keeps the type it had when first classified here: one replaced by a
+ * FIFO of the same name would still count as a file. */
+static _Atomic uint64_t path_cls[256];
+
+static int path_class(uint64_t id)
+{
+    uint64_t v = id ? atomic_load_explicit(&path_cls[id & 255], RLX) : 0;
+    return v >> 3 == id && (v & 7) ? (int)(v & 7) - 1 : -1;
+}
 
 static void table_map(void)
 {
@@ -71,14 +82,34 @@ static int mode_class(unsigned mode)
     }
 }
 
-/* What the descriptor is: one fstat (plus one ioctl for character devices). */
+/* A descriptor's file type (S_IFMT bits), 0 if it has none we can learn.  statx asking for the
+ * type alone, not fstat: a query that returns the timestamps marks the inode (Linux 6.13+
+ * multigrain timestamps, on ext4, xfs, btrfs, tmpfs), so the program's next write to the file
+ * takes a fine-grained ctime/mtime and dirties the inode — one fstat after each open made an
+ * open-write-close loop 40% slower and changed the timestamps the program sees.  fstat only where
+ * statx is missing (kernels before 4.11, seccomp filters that refuse it). */
+static unsigned file_type(int fd)
+{
+    static atomic_int no_statx;
+    if (!atomic_load_explicit(&no_statx, RLX)) {
+        struct statx sx;
+        if (syscall(SYS_statx, fd, "", AT_EMPTY_PATH, STATX_TYPE, &sx) == 0)
+            return (sx.stx_mask & STATX_TYPE) ? sx.stx_mode & S_IFMT : 0;
+        if (errno != ENOSYS && errno != EPERM) return 0;
+        atomic_store_explicit(&no_statx, 1, RLX);
+    }
+    struct stat st;
+    return syscall(SYS_fstat, fd, &st) == 0 ? st.st_mode & S_IFMT : 0;
+}
+
+/* What the descriptor is: its file type (plus one ioctl for character devices). */
 static int classify(int fd)
 {
     int e = errno;
-    struct stat st;
     int cls = PP_FD_OTHER;
-    if (syscall(SYS_fstat, fd, &st) == 0) {
-        cls = mode_class(st.st_mode);
+    unsigned type = file_type(fd);
+    if (type) {
+        cls = mode_class(type);
         if (cls < 0) {
             struct termios tio;
             cls = syscall(SYS_ioctl, fd, TCGETS, &tio) == 0 ? PP_FD_TTY : PP_FD_DEVICE;
@@ -97,6 +128,8 @@ static void note_used(int fd)
 static __attribute__((noinline)) int slot_classify(struct fd_slot *s, int fd, int cls)
 {
     if (cls < 0) cls = classify(fd);
+    uint64_t id = atomic_load_explicit(&s->path, RLX);
+    if (id && id < (1ull << 60)) atomic_store_explicit(&path_cls[id & 255], id << 3 | (uint64_t)(cls + 1), RLX);
     uint32_t f = atomic_load_explicit(&s->flags, RLX);
     if (!(f & (F_OPENED | F_USED))) note_used(fd);
     f = (f & ~(uint32_t)F_CLS) | (uint32_t)(cls + 1);
@@ -652,6 +685,7 @@ void pp_fd_open_ex(struct pp_thread *t, int fd, int dirfd, const char *path, int
         atomic_store_explicit(&s->open_ts, now, RLX);
         atomic_store_explicit(&s->opens, 1, RLX);
         atomic_store_explicit(&s->ns[PP_OP_META], ns, RLX);   /* Darshan: open time is metadata time */
+        if (cls < 0) cls = path_class(id);
         /* F_USED now (it changes nothing for an opened slot) rather than by an atomic or at its
          * first call: once classified the slot then takes pp_io_fast from that first call */
         uint32_t f = F_OPENED | F_USED | ((oflags & O_APPEND) ? F_APPEND : 0);
@@ -758,6 +792,7 @@ void pp_fd_reset_after_fork(void)
     if (pp_fdtab) syscall(SYS_madvise, pp_fdtab, FD_SLOTS * sizeof(struct fd_slot), MADV_DONTNEED);
     atomic_store(&hiwater, 0);
     for (int i = 0; i < 256; i++) atomic_store_explicit(&beyond_cls[i], 0, RLX);
+    for (int i = 0; i < 256; i++) atomic_store_explicit(&path_cls[i], 0, RLX);   /* ids start over */
     memset(reopen_tab, 0, sizeof reopen_tab);     /* the parent's files, written by the parent */
     reopen_next_ns = 0;
     reopen_hint = 0;
