@@ -403,11 +403,15 @@ static void advise_cpu(const pp_analysis *a, pp_aphase *p, double D, pp_buf *b)
         finding = "waiting for a core: other work on the machine had the CPUs";
         advice = fmt(b, "give it the cores (fewer jobs in parallel beside it, or a higher priority), "
                         "or measure it on a quieter machine before optimizing code");
-    } else if (isfinite(m[PP_WF_cpu_util]) && m[PP_WF_cpu_util] < 1.2 && isfinite(m[PP_WF_threads]) && m[PP_WF_threads] < 1.5)
-        advice = fmt(b, "optimize the hot functions (algorithm, data layout%s), or spread the work over threads: one core is busy",
-                     a->hw_counters ? "" : ", cache-friendly access");
-    else
-        advice = fmt(b, "optimize the hot functions (algorithm, data layout%s)", a->hw_counters ? "" : ", cache-friendly access");
+    } else {
+        /* the prediction is for the hottest function (speedup.c): name it */
+        char *what = p->nhot ? fmt(b, "%s first (%.0f%% of the CPU samples)", p->hot[0], 100 * p->hot_share[0])
+                             : fmt(b, "the hot functions");
+        int one_core = isfinite(m[PP_WF_cpu_util]) && m[PP_WF_cpu_util] < 1.2 && isfinite(m[PP_WF_threads]) && m[PP_WF_threads] < 1.5;
+        advice = fmt(b, "optimize %s: algorithm, data layout%s%s", what, a->hw_counters ? "" : ", cache-friendly access",
+                     one_core ? "; or spread the work over threads: one core is busy" : "");
+        free(what);
+    }
     add(p, PP_COST_CPU, facts, xstrdup(finding), advice, w.len ? buf_take(&w) : NULL);
     buf_free(&w);
 }

@@ -1,5 +1,5 @@
 /* The one analysis every report output formats (analysis.h): per process its windows and phases,
- * completeness from the reader and the FOOTER, the recorder's own measured cost, the hottest leaf
+ * completeness from the reader and the FOOTER, the recorder's own measured cost, the hottest
  * functions of each phase; then the stages in their own files: classification (classify.c),
  * speedups (speedup.c) and advice (advice.c). */
 #include <math.h>
@@ -22,15 +22,48 @@ static uint64_t trace_end(pp_trace *t)
 
 static uint64_t rel(uint64_t abs_ns, uint64_t t0) { return abs_ns > t0 ? abs_ns - t0 : 0; }
 
-/* Hottest leaf functions of every phase of one process: one pass over its CPU_SAMPLE records,
- * each sample binned into the phase holding its timestamp (phases are sorted and disjoint). */
+/* Runtime libraries: their functions are how a program does something (getc, qsort, memcpy,
+ * the loader, our own wrappers), not code its author changes. */
+static int runtime_module(const char *path)
+{
+    static const char *const lib[] = { "libc.so", "libc-", "ld-linux", "libm.so", "libm-", "libpthread",
+                                       "libdl.", "librt.", "libstdc++", "libgcc_s", "libphaseprof" };
+    if (!path) return 0;
+    const char *b = strrchr(path, '/');
+    b = b ? b + 1 : path;
+    for (size_t i = 0; i < sizeof lib / sizeof *lib; i++)
+        if (!strncmp(b, lib[i], strlen(lib[i]))) return 1;
+    return 0;
+}
+
+/* The function a CPU sample is charged to: the innermost frame outside the runtime libraries
+ * (time in getc or qsort goes to the function that called them, where a fix would be made),
+ * the leaf when every frame is in them.  Named "func (file)", "func (module)" or by address. */
+static void charged_function(pp_symtab *sym, const uint64_t *f, size_t nf, char *buf, size_t cap)
+{
+    size_t at = 0;
+    pp_sym y = sym_lookup(sym, f[0], 0);
+    for (size_t i = 0; i < nf && runtime_module(y.module); i++) {
+        if (i + 1 == nf) { y = sym_lookup(sym, f[0], 0); at = 0; break; }
+        y = sym_lookup(sym, f[i + 1], 1);
+        at = i + 1;
+    }
+    const char *src = y.file ? y.file : y.module;
+    const char *b = src ? strrchr(src, '/') : NULL;
+    if (y.func) snprintf(buf, cap, "%s (%s)", y.func, b ? b + 1 : src ? src : "?");
+    else sym_format(&y, f[at], buf, cap);
+}
+
+/* Hottest functions of every phase of one process (charged_function): one pass over its
+ * CPU_SAMPLE records, each sample binned into the phase holding its timestamp (phases are sorted
+ * and disjoint), each stack named once. */
 static void hot_functions(pp_analysis *a, pp_aproc *pr)
 {
     size_t np = pr->nphases;
     if (!np) return;
     pp_aphase *ph = &a->phases[pr->phase0];
     pp_strmap names = { 0 };
-    pp_u64map pcname = { 0 };        /* leaf PC -> name index (symbolize each PC once) */
+    pp_u64map stname = { 0 };        /* stack id -> name index (each stack named once) */
     pp_u64map cell = { 0 };          /* phase << 32 | name -> index into cnt */
     char **nm = NULL; size_t nn = 0, ncap = 0;
     double *cnt = NULL; size_t nc = 0, ccap = 0;
@@ -49,11 +82,10 @@ static void hot_functions(pp_analysis *a, pp_aproc *pr)
         const uint64_t *f = pp_trace_stack(pr->t, r.CPU_SAMPLE.stack.u, &nf);
         if (!f || !nf) continue;
         int created;
-        size_t *ps = u64map_slot(&pcname, f[0], &created);
+        size_t *ps = u64map_slot(&stname, r.CPU_SAMPLE.stack.u, &created);
         if (created) {
-            pp_sym y = sym_lookup(pr->sym, f[0], 0);
             char buf[512];
-            sym_format(&y, f[0], buf, sizeof buf);
+            charged_function(pr->sym, f, nf, buf, sizeof buf);
             int c2;
             size_t *ns = strmap_slot(&names, buf, strlen(buf), &c2);
             if (c2) { xgrow((void **)&nm, &ncap, nn + 1, sizeof *nm); nm[nn] = xstrdup(buf); *ns = nn++; }
@@ -94,7 +126,7 @@ static void hot_functions(pp_analysis *a, pp_aproc *pr)
     for (size_t i = 0; i < nn; i++) free(nm[i]);
     free(nm); free(cnt); free(cell_phase); free(cell_name); free(total);
     strmap_free(&names);
-    u64map_free(&pcname);
+    u64map_free(&stname);
     u64map_free(&cell);
 }
 

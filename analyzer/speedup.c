@@ -26,8 +26,9 @@
  *    (r = 1 / f), as models trained before remaining_frac did.
  *  - The prediction applies r to the part of C_wall the named fix works on: for I/O the sync,
  *    metadata or read/write share of it that pp_io_pattern picks (keeping a file open removes
- *    the opens and closes, not the writes), for the other costs all of it.  The upper bound
- *    stays the whole cost removed.
+ *    the opens and closes, not the writes); for CPU the hottest function's share of the CPU
+ *    samples (library time charged to its caller, analysis.c), all of it without samples; for
+ *    the other costs all of it.  The upper bound stays the whole cost removed.
  *  - Summary per cost: the C_wall of every phase of the root process, summed, through the same
  *    step.  Phases of other processes count for their own speedup only (a child runs beside the
  *    root or while it waits; the root's own wait time covers the latter). */
@@ -217,6 +218,7 @@ void pp_speedups(pp_analysis *a)
             p->cost_wall_s[c] = saved;
             double part = 1;
             if (c == PP_COST_IO) pp_io_pattern(m, &part);
+            if (c == PP_COST_CPU && p->nhot) part = p->hot_share[0];
             double fix = p->fix_wall_s[c] = saved * part;
             p->speedup[c].upper_bound = amdahl(W, saved);
             p->if_2x[c] = amdahl(W, saved / 2);

@@ -15,7 +15,7 @@ done
 # ---- both variants of every kind do the same work: same checksum, small scale
 bad=""
 for p in pair_io pair_alloc pair_wait pair_cpu; do
-    while read -r kind cost n; do
+    while read -r kind cost n _; do
         for s in $(seq 0 $((n - 1))); do
             a=$("$W/$p" --kind "$kind" --variant slow --setting "$s" --scale 0.02 --dir "$T" | tail -1 | cut -d' ' -f3)
             b=$("$W/$p" --kind "$kind" --variant fixed --setting "$s" --scale 0.02 --dir "$T" | tail -1 | cut -d' ' -f3)

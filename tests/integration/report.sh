@@ -41,3 +41,29 @@ n_all=$(grep -c '^ *[0-9]  [A-Z] ' "$T/report.txt"); n_cut=$("$PP" report "$d" -
 [ "$n_cut" -ge 1 ] && [ "$n_cut" -lt "$n_all" ] && pass report.time_filter || fail report.time_filter "all=$n_all cut=$n_cut"
 mkdir -p "$T/empty"; "$PP" report "$T/empty" >/dev/null 2>"$T/e"; [ $? -ne 0 ] && grep -q 'empty' "$T/e" && pass report.empty_dir || fail report.empty_dir "$(cat "$T/e")"
 head -c 100 /dev/urandom >"$T/junk.pptrace"; "$PP" report "$T/junk.pptrace" >/dev/null 2>"$T/e"; [ $? -ne 0 ] && grep -q 'junk.pptrace' "$T/e" && pass report.garbage_file || fail report.garbage_file "$(cat "$T/e")"
+
+# Hot functions name the code a fix would change: a loop calling getc() per byte spends its time
+# in getc (the C library and our wrapper), which is charged to the loop's function; a qsort per
+# query to the function that sorts and to the comparator.  The CPU advice names the hottest and
+# the prediction's C_fix is its share of the CPU cost.
+W="$B/workloads"
+for ks in "getc_fread 0 sum_getc" "sort_once 0 sorted_copy,cmp_u32"; do
+    set -- $ks
+    PHASEPROF_INTERVAL_MS=2 "$PP" record -o "$T/hot_$1" -- "$W/pair_cpu" --kind "$1" --setting "$2" --variant slow --scale 0.5 --dir "$T" >/dev/null 2>&1
+    "$PP" report "$T/hot_$1" --json "$T/hot_$1.json" >/dev/null 2>&1
+    python3 - "$T/hot_$1.json" "$3" <<'PY' && pass "report.hot_charged_to_caller_$1" || fail "report.hot_charged_to_caller_$1" "see above"
+import json, sys
+r, want = json.load(open(sys.argv[1])), sys.argv[2].split(",")
+ph = max((p for p in r["phases"] if p["top_stacks"]), key=lambda p: p["end_ns"] - p["start_ns"])
+names = [s["frames"][0].split(" (")[0] for s in ph["top_stacks"]]
+libc = {"getc", "_IO_getc", "fgetc", "qsort", "qsort_r", "msort_with_tmp", "__memmove_avx_unaligned_erms", "memcpy"}
+assert names and names[0] in want, "hottest %s, want one of %s" % (names, want)
+assert not libc & set(names), "a library function listed: %s" % names
+cpu = ph["costs"]["cpu"]
+share = ph["top_stacks"][0]["cpu_share"]
+assert abs(cpu["fix_wall_s"] - cpu["wall_s"] * share) <= 1e-6 + 1e-6 * cpu["wall_s"], (cpu, share)
+adv = [x for x in ph["recommendations"] if x.get("cost") == "cpu"]
+assert not adv or names[0] in adv[0]["advice"], adv
+print(sys.argv[2], "hottest:", [(n, s["cpu_share"]) for n, s in zip(names, ph["top_stacks"])])
+PY
+done

@@ -137,10 +137,10 @@ static uint64_t calib_alloc_run(void)
 }
 
 static const struct pair_kind kinds[] = {
-    { "calib_alloc", "calib", "(not a pair) malloc(32)+free -> none: the recorder's cost per allocation", 1, calib_alloc_run },
-    { "pool", "alloc", "malloc/free per object -> free-list pool of preallocated slots", 6, pool_run },
-    { "realloc_grow", "alloc", "realloc by one item per append -> capacity doubling", 5, realloc_grow_run },
-    { "buf_reuse", "alloc", "a large zeroed buffer allocated and freed per job -> allocated once and reused", 5, buf_reuse_run },
+    { "calib_alloc", "calib", "(not a pair) malloc(32)+free -> none: the recorder's cost per allocation", 1, calib_alloc_run, NULL },
+    { "pool", "alloc", "malloc/free per object -> free-list pool of preallocated slots", 6, pool_run, NULL },
+    { "realloc_grow", "alloc", "realloc by one item per append -> capacity doubling", 5, realloc_grow_run, NULL },
+    { "buf_reuse", "alloc", "a large zeroed buffer allocated and freed per job -> allocated once and reused", 5, buf_reuse_run, NULL },
 };
 
 int main(int argc, char **argv)

@@ -22,6 +22,25 @@ struct getc_set { int mib, passes; long compute; };
 static const struct getc_set getc_set[5] = {
     { 4, 10, 10000000 }, { 2, 20, 100000000 }, { 8, 4, 200000000 }, { 4, 6, 300000000 }, { 4, 12, 40000000 },
 };
+/* The fixable code of each kind is a function of its own (noinline: the profile names it, as
+ * in a real program), listed in kinds[] as the functions the fix changes. */
+__attribute__((noinline)) static uint64_t sum_getc(FILE *f)
+{
+    uint64_t sum = 0;
+    int c;
+    while ((c = getc(f)) != EOF) sum += (uint64_t)c + (c == '\n' ? 1000 : 0);
+    return sum;
+}
+
+__attribute__((noinline)) static uint64_t sum_fread(FILE *f, unsigned char *blk)
+{
+    uint64_t sum = 0;
+    size_t r;
+    while ((r = fread(blk, 1, 65536, f)) > 0)
+        for (size_t i = 0; i < r; i++) sum += (uint64_t)blk[i] + (blk[i] == '\n' ? 1000 : 0);
+    return sum;
+}
+
 static uint64_t getc_fread_run(void)
 {
     struct getc_set s = getc_set[setting];
@@ -39,14 +58,7 @@ static uint64_t getc_fread_run(void)
     if (!blk) pair_fatal("malloc");
     for (int p = 0; p < passes; p++) {
         rewind(f);
-        if (!fixed) {
-            int c;
-            while ((c = getc(f)) != EOF) sum += (uint64_t)c + (c == '\n' ? 1000 : 0);
-        } else {
-            size_t r;
-            while ((r = fread(blk, 1, 65536, f)) > 0)
-                for (size_t i = 0; i < r; i++) sum += (uint64_t)blk[i] + (blk[i] == '\n' ? 1000 : 0);
-        }
+        sum += fixed ? sum_fread(f, blk) : sum_getc(f);
         x = pair_compute(per, x);
     }
     fclose(f);
@@ -60,6 +72,20 @@ struct stride_set { int n, passes; long compute; };
 static const struct stride_set stride_set[5] = {
     { 4096, 3, 10000000 }, { 2048, 8, 100000000 }, { 4096, 2, 250000000 }, { 1536, 10, 300000000 }, { 3072, 4, 60000000 },
 };
+__attribute__((noinline)) static uint64_t sum_columns(const uint32_t *m, size_t n)
+{
+    uint64_t sum = 0;
+    for (size_t c = 0; c < n; c++) for (size_t r = 0; r < n; r++) sum += m[r * n + c];
+    return sum;
+}
+
+__attribute__((noinline)) static uint64_t sum_rows(const uint32_t *m, size_t n)
+{
+    uint64_t sum = 0;
+    for (size_t r = 0; r < n; r++) for (size_t c = 0; c < n; c++) sum += m[r * n + c];
+    return sum;
+}
+
 static uint64_t stride_seq_run(void)
 {
     struct stride_set s = stride_set[setting];
@@ -72,8 +98,7 @@ static uint64_t stride_seq_run(void)
     if (!m) pair_fatal("malloc");
     for (size_t i = 0; i < n * n; i++) m[i] = (uint32_t)(i * 2654435761u);
     for (int p = 0; p < passes; p++) {
-        if (!fixed) { for (size_t c = 0; c < n; c++) for (size_t r = 0; r < n; r++) sum += m[r * n + c]; }
-        else { for (size_t r = 0; r < n; r++) for (size_t c = 0; c < n; c++) sum += m[r * n + c]; }
+        sum += fixed ? sum_rows(m, n) : sum_columns(m, n);
         x = pair_compute(per, x);
     }
     free(m);
@@ -81,11 +106,18 @@ static uint64_t stride_seq_run(void)
 }
 
 /* The first index of the sorted key[0..m) whose key is >= want (m if none). */
-static int lower_bound(const uint32_t *key, int m, uint32_t want)
+__attribute__((noinline)) static int lower_bound(const uint32_t *key, int m, uint32_t want)
 {
     int lo = 0, hi = m;
     while (lo < hi) { int mid = (lo + hi) / 2; if (key[mid] < want) lo = mid + 1; else hi = mid; }
     return lo;
+}
+
+/* The same by a linear scan. */
+__attribute__((noinline)) static int scan_linear(const uint32_t *key, int m, uint32_t want)
+{
+    for (int k = 0; k < m; k++) if (key[k] >= want) return k;
+    return m;
 }
 
 /* ---- search_sorted: lookups in a sorted array of M keys (size = M) */
@@ -107,9 +139,7 @@ static uint64_t search_sorted_run(void)
     for (long i = 0; i < n; i++) {
         r ^= r << 13; r ^= r >> 7; r ^= r << 17;
         uint32_t want = (uint32_t)(r % ((uint64_t)m * 7u + 8u));
-        int at = m;                              /* first key >= want */
-        if (!fixed) { for (int k = 0; k < m; k++) if (key[k] >= want) { at = k; break; } }
-        else at = lower_bound(key, m, want);
+        int at = fixed ? lower_bound(key, m, want) : scan_linear(key, m, want);
         sum += (uint64_t)at;
         if (i % chunk == 0) x = pair_compute(per, x);
     }
@@ -123,6 +153,16 @@ static const struct memo_set memo_set[5] = {
     { 200000, 64, 1500, 10000000 }, { 100000, 256, 2000, 150000000 }, { 50000, 1024, 3000, 200000000 },
     { 300000, 16, 500, 200000000 }, { 150000, 512, 1000, 50000000 },
 };
+/* The function memoized: a chain like pair_compute's, but its own code. */
+__attribute__((noinline)) static uint64_t expensive(long steps, uint64_t x)
+{
+    for (long i = 0; i < steps; i++) {
+        x = x * 2862933555777941757ull + 3037000493ull;
+        x ^= x >> 31;
+    }
+    return x;
+}
+
 static uint64_t memo_run(void)
 {
     struct memo_set s = memo_set[setting];
@@ -135,7 +175,7 @@ static uint64_t memo_run(void)
         int k = (int)((i * 2654435761u) % (unsigned)s.distinct);
         uint64_t v;
         if (fixed && have[k]) v = memo[k];
-        else { v = pair_compute(s.cost, (uint64_t)k + 1); memo[k] = v; have[k] = 1; }
+        else { v = expensive(s.cost, (uint64_t)k + 1); memo[k] = v; have[k] = 1; }
         sum += v & 0xffff;
         if (i % chunk == 0) x = pair_compute(per, x);
     }
@@ -149,11 +189,18 @@ static const struct sort_set sort_set[5] = {
     { 40000, 256, 10000000 }, { 20000, 512, 100000000 }, { 8000, 1024, 200000000 },
     { 100000, 64, 150000000 }, { 30000, 128, 40000000 },
 };
-static int cmp_u32(const void *a, const void *b)
+__attribute__((noinline)) static int cmp_u32(const void *a, const void *b)
 {
     uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
     return x < y ? -1 : x > y;
 }
+__attribute__((noinline)) static void sorted_copy(uint32_t *sorted, const uint32_t *key, int m)
+{
+    memcpy(sorted, key, (size_t)m * sizeof *key);
+    qsort(sorted, (size_t)m, sizeof *sorted, cmp_u32);
+    __asm__ volatile("" ::: "memory");   /* no tail call: qsort's samples stay under this frame */
+}
+
 static uint64_t sort_once_run(void)
 {
     struct sort_set s = sort_set[setting];
@@ -164,9 +211,9 @@ static uint64_t sort_once_run(void)
     uint32_t *key = malloc((size_t)m * sizeof *key), *sorted = malloc((size_t)m * sizeof *sorted);
     if (!key || !sorted) pair_fatal("malloc");
     for (int i = 0; i < m; i++) { r ^= r << 13; r ^= r >> 7; r ^= r << 17; key[i] = (uint32_t)r; }
-    if (fixed) { memcpy(sorted, key, (size_t)m * sizeof *key); qsort(sorted, (size_t)m, sizeof *sorted, cmp_u32); }
+    if (fixed) sorted_copy(sorted, key, m);
     for (long i = 0; i < n; i++) {
-        if (!fixed) { memcpy(sorted, key, (size_t)m * sizeof *key); qsort(sorted, (size_t)m, sizeof *sorted, cmp_u32); }
+        if (!fixed) sorted_copy(sorted, key, m);
         r ^= r << 13; r ^= r >> 7; r ^= r << 17;
         sum += (uint64_t)(m - lower_bound(sorted, m, (uint32_t)r));   /* keys >= the value */
         if (i % chunk == 0) x = pair_compute(per, x);
@@ -176,11 +223,11 @@ static uint64_t sort_once_run(void)
 }
 
 static const struct pair_kind kinds[] = {
-    { "search_sorted", "cpu", "linear scan of a sorted array -> binary search", 5, search_sorted_run },
-    { "memo", "cpu", "recompute an expensive function per query -> memoize", 5, memo_run },
-    { "getc_fread", "cpu", "getc() per byte -> fread() of 64 KiB blocks", 5, getc_fread_run },
-    { "stride_seq", "cpu", "column-major (strided) matrix walk -> row-major (sequential)", 5, stride_seq_run },
-    { "sort_once", "cpu", "copy and sort an array for every query -> sort it once", 5, sort_once_run },
+    { "search_sorted", "cpu", "linear scan of a sorted array -> binary search", 5, search_sorted_run, "scan_linear" },
+    { "memo", "cpu", "recompute an expensive function per query -> memoize", 5, memo_run, "expensive" },
+    { "getc_fread", "cpu", "getc() per byte -> fread() of 64 KiB blocks", 5, getc_fread_run, "sum_getc" },
+    { "stride_seq", "cpu", "column-major (strided) matrix walk -> row-major (sequential)", 5, stride_seq_run, "sum_columns" },
+    { "sort_once", "cpu", "copy and sort an array for every query -> sort it once", 5, sort_once_run, "sorted_copy,cmp_u32" },
 };
 
 int main(int argc, char **argv)

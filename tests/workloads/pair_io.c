@@ -202,12 +202,12 @@ static uint64_t calib_io_run(void)
 }
 
 static const struct pair_kind kinds[] = {
-    { "calib_io", "calib", "(not a pair) 1-byte write()s to /dev/null -> none: the recorder's cost per call", 1, calib_io_run },
-    { "write_buf", "io", "small write() per record -> 64 KiB buffer", 6, write_buf_run },
-    { "fsync_batch", "io", "fsync() per record -> every 64 records", 5, fsync_batch_run },
-    { "read_big", "io", "read() of 16-256 B at a time -> one read of the whole file", 5, read_big_run },
-    { "open_keep", "io", "open/write/close per line -> open once", 5, open_keep_run },
-    { "stat_cache", "io", "stat() per lookup -> stat once, cached", 5, stat_cache_run },
+    { "calib_io", "calib", "(not a pair) 1-byte write()s to /dev/null -> none: the recorder's cost per call", 1, calib_io_run, NULL },
+    { "write_buf", "io", "small write() per record -> 64 KiB buffer", 6, write_buf_run, NULL },
+    { "fsync_batch", "io", "fsync() per record -> every 64 records", 5, fsync_batch_run, NULL },
+    { "read_big", "io", "read() of 16-256 B at a time -> one read of the whole file", 5, read_big_run, NULL },
+    { "open_keep", "io", "open/write/close per line -> open once", 5, open_keep_run, NULL },
+    { "stat_cache", "io", "stat() per lookup -> stat once, cached", 5, stat_cache_run, NULL },
 };
 
 int main(int argc, char **argv)

@@ -3,8 +3,9 @@
  * fixed variant, which do the same work and give the same result; only the fixable part differs.
  *
  *   PROG --kind NAME --variant slow|fixed --setting K [--dir DIR] [--scale X]
- *   PROG --list        one "KIND COST NSETTINGS" line per kind (COST: cpu, io, alloc or wait:
- *                      the cost the fix makes faster)
+ *   PROG --list        one "KIND COST NSETTINGS [FUNCTIONS]" line per kind (COST: cpu, io, alloc
+ *                      or wait: the cost the fix makes faster; FUNCTIONS, for the cpu kinds: the
+ *                      comma-separated functions the fix changes, whose CPU time is its cost)
  *   PROG --help | -h   usage on stdout, exit 0; a bad or missing option: usage on stderr, exit 2
  *
  * A run does a fixed amount of work (not a fixed time: the fixed variant must finish sooner),
@@ -44,6 +45,7 @@ struct pair_kind {
     const char *name, *cost, *desc;
     int nsettings;
     uint64_t (*run)(void);      /* does the work; returns a checksum equal for both variants */
+    const char *fix_funcs;      /* cpu kinds: the functions the fix changes (noinline, comma-separated) */
 };
 
 static void pair_fatal(const char *what)
@@ -66,8 +68,9 @@ static long scaled(long n)
 }
 
 /* The unfixable compute: a dependent multiply-xorshift chain (about 1.5 ns an iteration), which
- * no compiler can shorten. */
-static uint64_t pair_compute(long iters, uint64_t x)
+ * no compiler can shorten.  A function of its own, as in a real program: its CPU samples are
+ * not the fixable code's. */
+__attribute__((noinline, unused)) static uint64_t pair_compute(long iters, uint64_t x)
 {
     for (long i = 0; i < iters; i++) {
         x = x * 6364136223846793005ull + 1442695040888963407ull;
@@ -121,7 +124,9 @@ static int pair_main(int argc, char **argv, const char *prog, const struct pair_
     setting = -1;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--list")) {
-            for (size_t k = 0; k < nk; k++) printf("%s %s %d\n", kinds[k].name, kinds[k].cost, kinds[k].nsettings);
+            for (size_t k = 0; k < nk; k++)
+                printf("%s %s %d%s%s\n", kinds[k].name, kinds[k].cost, kinds[k].nsettings,
+                       kinds[k].fix_funcs ? " " : "", kinds[k].fix_funcs ? kinds[k].fix_funcs : "");
             return 0;
         }
         else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) { pair_usage(stdout, kinds, nk); return 0; }

@@ -163,9 +163,9 @@ static uint64_t narrow_lock_run(void)
 }
 
 static const struct pair_kind kinds[] = {
-    { "shard_lock", "wait", "one mutex for a shared table -> 64 sharded mutexes", 6, shard_lock_run },
-    { "poll_cond", "wait", "sleep-poll a flag with usleep -> condition variable", 5, poll_cond_run },
-    { "narrow_lock", "wait", "compute while holding the one mutex -> compute first, lock for the update", 5, narrow_lock_run },
+    { "shard_lock", "wait", "one mutex for a shared table -> 64 sharded mutexes", 6, shard_lock_run, NULL },
+    { "poll_cond", "wait", "sleep-poll a flag with usleep -> condition variable", 5, poll_cond_run, NULL },
+    { "narrow_lock", "wait", "compute while holding the one mutex -> compute first, lock for the update", 5, narrow_lock_run, NULL },
 };
 
 int main(int argc, char **argv)

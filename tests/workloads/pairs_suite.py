@@ -123,17 +123,30 @@ def traced(pp, cmd, work, report=None):
     return [r for r in rows if r["pid"] == root], w, rep
 
 
-def report_cost(rep, cost):
+def fix_share(phase, funcs):
+    """The share of a phase's CPU samples in the functions a CPU fix changes (the report's hottest
+    functions, `top_stacks`: named "func (file)", library time charged to the caller)."""
+    return sum(st["cpu_share"] for st in phase.get("top_stacks") or []
+               if st.get("frames") and st["frames"][0].split(" (")[0] in funcs)
+
+
+def report_cost(rep, cost, funcs=None):
     """From `phaseprof report --json`: (wall time net of the recorder, the cost's wall seconds
-    summed over the root's phases, the metrics of the phase where that cost is largest), or None."""
+    summed over the root's phases, the metrics of the phase where that cost is largest), or None.
+    funcs (cpu kinds): the cost is the CPU time of these functions, the code the fix changes."""
     try:
         sm = rep["summary"]
         root, w_net = sm["root_pid"], sm["wall_net_ns"] / 1e9
         phases = [p for p in rep["phases"] if p.get("pid") == root and p.get("costs")]
         if not phases or not w_net > 0:
             return None
-        # the part of the cost the fix the report names works on (older reports: all of it)
-        ws = [(p["costs"][cost].get("fix_wall_s", p["costs"][cost]["wall_s"]) or 0.0) for p in phases]
+        # the part of the cost the fix works on: for I/O what the report's advice names (older
+        # reports: all of it); for CPU the fixed functions' samples (the report predicts for its
+        # hottest function: the same quantity, r of a function's CPU time)
+        if cost == "cpu" and funcs:
+            ws = [(p["costs"][cost]["wall_s"] or 0.0) * fix_share(p, funcs) for p in phases]
+        else:
+            ws = [(p["costs"][cost].get("fix_wall_s", p["costs"][cost]["wall_s"]) or 0.0) for p in phases]
         top = max(range(len(phases)), key=lambda i: (ws[i], phases[i]["end_ns"] - phases[i]["start_ns"]))
         return w_net, sum(ws), phases[top]["metrics"]
     except (KeyError, TypeError):
@@ -239,17 +252,18 @@ def main():
         path = os.path.join(args.build, "workloads", prog)
         lst = subprocess.run([path, "--list"], stdout=subprocess.PIPE, text=True, check=True).stdout
         for line in lst.splitlines():
-            kind, cost, n = line.split()
+            kind, cost, n = line.split()[:3]
+            funcs = line.split()[3].split(",") if len(line.split()) > 3 else None
             if cost not in COST_KIND:
                 continue
             for s in range(int(n)):
                 if only and "%s:%d" % (kind, s) not in only:
                     continue
-                jobs.append((prog, path, kind, cost, s))
+                jobs.append((prog, path, kind, cost, s, funcs))
     cal = calibrate(pp, args.build, args, work)
     features = None
     out_rows = []
-    for i, (prog, path, kind, cost, s) in enumerate(jobs):
+    for i, (prog, path, kind, cost, s, funcs) in enumerate(jobs):
         print("[%d/%d] %s:%d" % (i + 1, len(jobs), kind, s), end="", file=sys.stderr, flush=True)
         w_slow, w_fixed, slow_cmd = measure_pair(path, kind, s, args, work)
         # the report is kept in the work directory: a row can be checked against what it came from
@@ -261,7 +275,7 @@ def main():
         io_calls = (means.get("io_calls_ps") or 0) * w_win / th
         al_calls = (means.get("alloc_calls_ps") or 0) * w_win / th
         k_in = {"io": io_calls * cal["io"][0], "alloc": al_calls * cal["alloc"][0]}.get(cost, 0.0)
-        rc = report_cost(rep, cost) if rep else None
+        rc = report_cost(rep, cost, funcs) if rep else None
         if rc:
             # the report's own figures: its wall time net of the recorder (FOOTER self_ns), the
             # cost's wall seconds (critical path), the features of the phase holding most of it
