@@ -34,6 +34,7 @@ __attribute__((constructor(101))) static void pp_init(int argc, char **argv, cha
             pp_maps_snapshot();
             atomic_store(&pp_active, 1);
             pp_thread_attach();
+            if (pp_cfg.stacks) pp_stack_init();
             pp_sampler_start();
         }
     } else {

@@ -69,6 +69,7 @@ void pp_alloc_thread_start(struct pp_thread *t);   /* first sampling gap, tick c
 void pp_alloc_sample_reset_after_fork(void);
 /* stack.c */
 extern PP_TLS int pp_in_loader;
+void pp_stack_init(void);
 void pp_stack_maybe_load(struct pp_thread *t, uint64_t now);
 extern PP_TLS int pp_no_unwind;
 uint64_t pp_stack_capture_signal(struct pp_thread *t, void *ucontext);

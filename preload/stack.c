@@ -5,8 +5,10 @@
  * global scope, would replace libgcc's C++ exception unwinder in the programs we trace (pitfall
  * 27).  It is loaded lazily, from an ordinary intercepted call once the process has run for
  * 20 ms, so the hundreds of short processes of a build pay nothing (~0.25 ms and a few hundred KB
- * otherwise).  Before that (and if loading fails) CPU samples carry the interrupted PC alone, read
- * from the signal context: a flat profile rather than none; other records carry stack 0 ("none").
+ * otherwise).  A program that makes no intercepted call after that (a compute loop) would never
+ * load it: there the sampling handler loads it itself, once, when that is safe (handler_may_load).
+ * Before that (and if loading fails) CPU samples carry the interrupted PC alone, read from the
+ * signal context: a flat profile rather than none; other records carry stack 0 ("none").
  *
  * In the sampling handler we unwind from the signal's context.  The handler never unwinds when
  * the interrupted code is our own, the allocator called through us, or the dynamic loader
@@ -33,6 +35,8 @@ static int (*u_get_reg)(unw_cursor_t *, unw_regnum_t, unw_word_t *);
 static int (*u_backtrace)(void **, int);
 static atomic_int loaded;       /* 0 not yet, 1 ready, -1 failed or off */
 static uintptr_t self_lo, self_hi;
+static uintptr_t exe_lo, exe_hi;   /* the main program's code (0: unknown: never load in a handler) */
+#define LOAD_AFTER_NS 20000000u    /* a process younger than this never loads libunwind */
 PP_TLS int pp_in_loader;        /* >0 inside dlopen/dlclose/dl_iterate_phdr */
 /* >0 inside a lock hook: the program (or its allocator: jemalloc locks through
  * pthread_mutex_lock) may hold a lock that malloc needs, and libunwind — or loading it — can
@@ -131,7 +135,7 @@ void pp_stack_maybe_load(struct pp_thread *t, uint64_t now)
         if (pp_unlikely(!t->unwind_ready)) thread_ready(t);
         return;
     }
-    if (now - pp_start_mono() < 20000000u) return;
+    if (now - pp_start_mono() < LOAD_AFTER_NS) return;
     uint64_t c0 = pp_thread_cpu_ns();
     load_now();
     t->self_ns += pp_thread_cpu_ns() - c0;   /* once per process: dlopen of libunwind */
@@ -242,11 +246,61 @@ uint64_t pp_stack_capture(struct pp_thread *t, int skip)
     return pp_stack_intern(t, f, k);
 }
 
+/* The main program's code: dl_iterate_phdr lists it first (also when it was started through
+ * ld.so by name, where the auxiliary vector would describe the loader instead). */
+static int find_exe(struct dl_phdr_info *info, size_t size, void *data)
+{
+    (void)size; (void)data;
+    uintptr_t lo = UINTPTR_MAX, hi = 0;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_X)) continue;
+        if (info->dlpi_addr + ph->p_vaddr < lo) lo = info->dlpi_addr + ph->p_vaddr;
+        if (info->dlpi_addr + ph->p_vaddr + ph->p_memsz > hi) hi = info->dlpi_addr + ph->p_vaddr + ph->p_memsz;
+    }
+    if (hi > lo) { exe_lo = lo; exe_hi = hi; }
+    return 1;
+}
+
+/* At start (normal context): where the main program's code lies, unless the program defines
+ * malloc itself: a handler interrupting it might hold its allocator's lock, which dlopen would
+ * take again. */
+void pp_stack_init(void)
+{
+    dl_iterate_phdr(find_exe, NULL);
+    uintptr_t m = (uintptr_t)dlsym(RTLD_DEFAULT, "malloc");
+    if (m >= exe_lo && m < exe_hi) exe_lo = exe_hi = 0;
+}
+
+/* Whether the sampling handler may load libunwind itself (dlopen, on the main thread: a large
+ * stack) or start using it on this thread (its thread-local data is malloc'ed): a program
+ * computing without any intercepted call would otherwise never get stacks.  Both take the
+ * loader's locks and malloc: that would deadlock or corrupt state if this thread held one of
+ * those locks when the signal came.  So only when the interrupted code is the main program's own
+ * (not libc, the loader, our library or a library it called into), with no signal blocked (not
+ * inside one of the program's signal handlers, which may have interrupted malloc), not inside
+ * dlopen or dl_iterate_phdr, and with glibc's malloc. */
+static int handler_may_load(const ucontext_t *uc)
+{
+    uintptr_t pc = (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
+    uint64_t blocked;
+    memcpy(&blocked, &uc->uc_sigmask, sizeof blocked);
+    return exe_hi && pc >= exe_lo && pc < exe_hi && !blocked && !pp_in_loader && !pp_no_unwind &&
+           pp_now() - pp_start_mono() >= LOAD_AFTER_NS && atomic_load_explicit(&pp_active, memory_order_relaxed);
+}
+
 /* From the sampling handler, with the interrupted context: frame 0 is the interrupted PC itself,
  * the rest are return addresses. */
 uint64_t pp_stack_capture_signal(struct pp_thread *t, void *ucontext)
 {
     if (!ucontext || !pp_cfg.stacks) return 0;
+    if (pp_unlikely(!t->unwind_ready) && atomic_load_explicit(&loaded, memory_order_relaxed) >= 0 &&
+        handler_may_load(ucontext)) {
+        uint64_t c0 = pp_thread_cpu_ns();
+        if (!atomic_load_explicit(&loaded, memory_order_relaxed) && t->tid == pp_pid) load_now();
+        thread_ready(t);
+        t->self_ns += pp_thread_cpu_ns() - c0;   /* once per process and thread */
+    }
     if (pp_in_loader) t->skipped_samples++;      /* unwinding there could deadlock: counted */
     if (atomic_load_explicit(&loaded, memory_order_relaxed) != 1 || pp_in_loader || pp_no_unwind ||
         !t->unwind_ready) {
