@@ -39,9 +39,9 @@ ok = lambda c, why: print(("PASS " if c else "FAIL ") + why)
 ok(len(rows) == 2 and sorted(r["pair"] for r in rows) == ["pool:1", "write_buf:0"], "quick_two_pairs")
 ok(all(r["group"] == r["fix_kind"] and r["counter_set"] for r in rows), "quick_group_is_fix_kind")
 ok(sorted(r["cost_kind"] for r in rows) == ["1", "2"], "quick_cost_kind_io_alloc")
-ok(all(0.0 <= float(r["remaining_frac"]) <= 1.0 for r in rows), "quick_remaining_frac_in_range")
-# the target is what the row's own columns give: r = (C - (W_slow - W_fixed)) / C, within [0, 1]
-ok(all(abs(float(r["remaining_frac"]) - min(1, max(0, (float(r["c_s"]) - float(r["w_slow_s"]) + float(r["w_fixed_s"])) / float(r["c_s"])))) < 1e-3
+ok(all(-1.0 <= float(r["remaining_frac"]) <= 1.0 for r in rows), "quick_remaining_frac_in_range")
+# the target is what the row's own columns give: r = (C - (W_slow - W_fixed)) / C, within [-1, 1]
+ok(all(abs(float(r["remaining_frac"]) - min(1, max(-1, (float(r["c_s"]) - float(r["w_slow_s"]) + float(r["w_fixed_s"])) / float(r["c_s"])))) < 1e-3
        for r in rows if float(r["c_s"]) > 0), "quick_remaining_frac_from_columns")
 ok(all(float(r["speedup"]) > 0 and abs(float(r["speedup"]) - float(r["w_slow_s"]) / float(r["w_fixed_s"])) < 0.01 * float(r["speedup"]) for r in rows), "quick_speedup_is_wall_ratio")
 ok(all(0 <= float(r["c_s"]) <= float(r["w_slow_s"]) * 1.0001 for r in rows), "quick_cost_within_run")

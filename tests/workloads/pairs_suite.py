@@ -30,9 +30,12 @@ has a slow and a fixed variant doing the same work; each (kind, setting) is one 
     min(frac, threads) * width / max(1, threads) of io_frac, alloc_frac or wait_frac; for cpu,
     the time neither in I/O nor blocked; the wall time net of n_calls * k_all.
  4. The target, the fraction of the cost the fix leaves: r = (C - (W_slow - W_fixed)) / C,
-    clipped to [0, 1] (from the row's rounded w_slow_s, w_fixed_s and c_s, so --rederive gives
-    the same CSV): 1 when the fix saved nothing (or noise made it look slower), 0 when it saved
-    all of C or more (the fixed variant also lost work the trace did not count as that cost).
+    within [-1, 1] (from the row's rounded w_slow_s, w_fixed_s and c_s, so --rederive gives the
+    same CSV): 1 when the fix saved nothing (or noise made it look slower), 0 when it saved all
+    of C, below 0 when it saved more (the fixed variant also lost work around the calls that the
+    trace did not count as that cost), -1 at most (twice C: beyond that, C was noise).  The
+    report clamps a predicted r to [0, 1] (the cost removed, no more); training on r below 0
+    keeps a leaf's mean from being pulled up by fixes whose saving the clip to 0 would hide.
     The fix factor is f = 1 / r.  r, not f, is the target because the run after the fix is
     linear in r (W_fixed = W - C + r C) and not in f: a tree's leaf averages r, i.e. the time
     the fix leaves, where a mean of f (30 and 2 give 16, i.e. r 0.06, where the two runs leave
@@ -213,11 +216,16 @@ def calibrate(pp, build, args, work):
 
 
 def remaining_frac(c, w_slow, w_fixed):
-    """The fraction of the cost C the fix leaves, from the CSV's rounded cells, in [0, 1]."""
+    """The fraction of the cost C the fix leaves, from the CSV's rounded cells, in [-1, 1]."""
     c, w_slow, w_fixed = (float("%.4f" % v) for v in (c, w_slow, w_fixed))
     if not c > 0:
         return 1.0
-    return min(1.0, max(0.0, (c - (w_slow - w_fixed)) / c))
+    return min(1.0, max(-1.0, (c - (w_slow - w_fixed)) / c))
+
+
+def clamp_r(r):
+    """A predicted r as the report uses it (analyzer/speedup.c): the cost removed at most."""
+    return min(1.0, max(0.0, r))
 
 
 def main():
@@ -410,11 +418,11 @@ def evaluate(pp, args):
     for p in preds:
         d = by_line[int(p["line"])]
         w, c, s = float(d["w_slow_s"]), float(d["c_s"]), float(d["speedup"])
-        r_pred = float(p["predicted"])
+        r_pred = clamp_r(float(p["predicted"]))
         # no features: what a forest that learnt nothing says, the mean r of the other kinds' rows
         # of the same cost (the forest is partitioned by cost_kind)
         others = [float(x[TARGET]) for x in data if x["group"] != d["group"] and x["cost"] == d["cost"]]
-        r_none = sum(others) / len(others)
+        r_none = clamp_r(sum(others) / len(others))
         k = kinds.setdefault(d["group"], {"cost": d["cost"], "forest": [], "amdahl": [], "none": [], "rows": []})
         k["forest"].append(ape(speedup(w, c, r_pred), s))
         k["amdahl"].append(ape(speedup(w, c, 0.0), s))
@@ -450,7 +458,7 @@ def evaluate(pp, args):
         if ps is None:
             return 1
         spread.append(med([ape(speedup(float(by_line[int(p["line"])]["w_slow_s"]), float(by_line[int(p["line"])]["c_s"]),
-                                       float(p["predicted"])), float(by_line[int(p["line"])]["speedup"])) for p in ps]))
+                                       clamp_r(float(p["predicted"]))), float(by_line[int(p["line"])]["speedup"])) for p in ps]))
     out.write("seeds 1-5: forest median APE %s\n" % ", ".join(pct(x) for x in spread))
     # Hindsight: the one r per kind that fits its own pairs best (a grid of 0.001).  No model can
     # know it for a kind it never saw; what is left is the spread of r within a kind (settings,
