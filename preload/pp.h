@@ -165,6 +165,7 @@ struct pp_thread {
     int has_timer;
     int timer_armed;            /* 0 while the thread blocks our signal */
     int unwind_ready;           /* libunwind's per-thread data exists: the handler may unwind */
+    int big_stack;              /* a stack of 1 MiB or more: the handler may dlopen libunwind here */
 };
 
 /* Thread state of the calling thread, created on first use; NULL if none can be had. */

@@ -145,9 +145,12 @@ static void load_now(void)
 {
     if (!pp_cfg.stacks) { atomic_store(&loaded, -1); return; }
     if (pp_in_loader || !stack_table()) return;
+    /* as an unwinder: a fork waits until the loader's lock is released (the child would
+     * inherit it held, by a thread it does not have) */
+    if (!unwind_enter()) return;
     int expect = 0;
     static atomic_int claimed;
-    if (!atomic_compare_exchange_strong(&claimed, &expect, 1)) return;
+    if (!atomic_compare_exchange_strong(&claimed, &expect, 1)) { unwind_leave(); return; }
     int saved = errno;
     uint64_t mask;
     signals_hold(&mask);
@@ -166,6 +169,7 @@ static void load_now(void)
         atomic_store(&loaded, -1);
     }
     signals_release(&mask);
+    unwind_leave();
     errno = saved;
 }
 
@@ -272,8 +276,8 @@ void pp_stack_init(void)
     if (m >= exe_lo && m < exe_hi) exe_lo = exe_hi = 0;
 }
 
-/* Whether the sampling handler may load libunwind itself (dlopen, on the main thread: a large
- * stack) or start using it on this thread (its thread-local data is malloc'ed): a program
+/* Whether the sampling handler may load libunwind itself (dlopen: on the main thread or one
+ * created with a stack of 1 MiB or more) or start using it on this thread (its thread-local data is malloc'ed): a program
  * computing without any intercepted call would otherwise never get stacks.  Both take the
  * loader's locks and malloc: that would deadlock or corrupt state if this thread held one of
  * those locks when the signal came.  So only when the interrupted code is the main program's own
@@ -297,7 +301,7 @@ uint64_t pp_stack_capture_signal(struct pp_thread *t, void *ucontext)
     if (pp_unlikely(!t->unwind_ready) && atomic_load_explicit(&loaded, memory_order_relaxed) >= 0 &&
         handler_may_load(ucontext)) {
         uint64_t c0 = pp_thread_cpu_ns();
-        if (!atomic_load_explicit(&loaded, memory_order_relaxed) && t->tid == pp_pid) load_now();
+        if (!atomic_load_explicit(&loaded, memory_order_relaxed) && (t->tid == pp_pid || t->big_stack)) load_now();
         thread_ready(t);
         t->self_ns += pp_thread_cpu_ns() - c0;   /* once per process and thread */
     }

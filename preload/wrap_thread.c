@@ -17,7 +17,7 @@ PP_DECLARE_REAL(int, prctl, (int, unsigned long, unsigned long, unsigned long, u
 
 void pp_resolve_thread(void) { PP_REAL(pthread_create); PP_REAL(pthread_setname_np); PP_REAL(prctl); }
 
-struct start { void *(*fn)(void *); void *arg; uint64_t parent_tid; };
+struct start { void *(*fn)(void *); void *arg; uint64_t parent_tid; int big_stack; };
 
 static void *trampoline(void *p)
 {
@@ -27,6 +27,7 @@ static void *trampoline(void *p)
     if (atomic_load(&pp_active)) {
         pp_guard++;
         if (!pp_self) pp_thread_attach();
+        if (pp_self) pp_self->big_stack = s.big_stack;
         pp_guard--;
     }
     return s.fn(s.arg);
@@ -44,6 +45,9 @@ PP_EXPORT int pthread_create(pthread_t *th, const pthread_attr_t *attr, void *(*
     s->fn = fn;
     s->arg = arg;
     s->parent_tid = pp_self ? (uint64_t)pp_self->tid : (uint64_t)syscall(SYS_gettid);
+    /* glibc's default is RLIMIT_STACK's size (8 MiB here); the program may ask for less */
+    size_t stack = 0;
+    s->big_stack = !attr || (pthread_attr_getstacksize(attr, &stack) == 0 && stack >= (1u << 20));
     int r = real_pthread_create(th, attr, trampoline, s);
     if (r) { int e = errno; pp_real_free(s); errno = e; }
     return r;
