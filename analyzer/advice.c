@@ -65,20 +65,8 @@ typedef struct ptally { tally t[T_N]; } ptally;
 /* ---- call sites ---- */
 static const char *basename_of(const char *p) { const char *s = p ? strrchr(p, '/') : NULL; return s ? s + 1 : p; }
 
-/* Frames in the C library, the loader, the vDSO, the C++/gcc runtimes and our own preload are
- * not where a user can change anything: the call site is the first frame outside them. */
-static int system_frame(const pp_sym *y)
-{
-    const char *m = basename_of(y->module);
-    if (!m) return 0;
-    static const char *const sys[] = { "libphaseprof", "libc.so", "libc-", "ld-linux", "ld64", "linux-vdso",
-                                       "libpthread", "libstdc++", "libgcc_s", "libm.so", "libdl", "librt" };
-    for (size_t i = 0; i < sizeof sys / sizeof sys[0]; i++)
-        if (!strncmp(m, sys[i], strlen(sys[i]))) return 1;
-    return 0;
-}
-
-/* The first user frame of a stack, formatted; NULL when none.  first_is_pc: frame 0 is a PC (a
+/* The first user frame of a stack (outside the runtime libraries: sym_runtime), formatted; NULL
+ * when none.  first_is_pc: frame 0 is a PC (a
  * CPU sample), the others return addresses. */
 static char *call_site(pp_trace *t, pp_symtab *sy, uint64_t stack, int first_is_pc)
 {
@@ -86,7 +74,7 @@ static char *call_site(pp_trace *t, pp_symtab *sy, uint64_t stack, int first_is_
     const uint64_t *f = pp_trace_stack(t, stack, &n);
     for (size_t i = 0; f && i < n; i++) {
         pp_sym y = sym_lookup(sy, f[i], !(first_is_pc && i == 0));
-        if (system_frame(&y) || !y.func) continue;
+        if (sym_runtime(&y) || !y.func) continue;
         if (!strcmp(y.func, "_start") || !strncmp(y.func, "__libc_start", 12)) return NULL;
         char buf[512];
         sym_format(&y, f[i], buf, sizeof buf);

@@ -22,32 +22,16 @@ static uint64_t trace_end(pp_trace *t)
 
 static uint64_t rel(uint64_t abs_ns, uint64_t t0) { return abs_ns > t0 ? abs_ns - t0 : 0; }
 
-/* Runtime libraries: their functions are how a program does something (getc, qsort, memcpy,
- * the loader, our own wrappers), not code its author changes. */
-static int runtime_module(const char *path)
-{
-    static const char *const lib[] = { "libc.so", "libc-", "ld-linux", "libm.so", "libm-", "libpthread",
-                                       "libdl.", "librt.", "libstdc++", "libgcc_s", "libphaseprof" };
-    if (!path) return 0;
-    const char *b = strrchr(path, '/');
-    b = b ? b + 1 : path;
-    for (size_t i = 0; i < sizeof lib / sizeof *lib; i++)
-        if (!strncmp(b, lib[i], strlen(lib[i]))) return 1;
-    return 0;
-}
-
 /* The function a CPU sample is charged to: the innermost frame outside the runtime libraries
- * (time in getc or qsort goes to the function that called them, where a fix would be made),
- * the leaf when every frame is in them.  Named "func (file)", "func (module)" or by address. */
+ * (sym_runtime: time in getc or qsort goes to the function that called them, where a fix would
+ * be made), the leaf when every frame is in them.  Named "func (file)", "func (module)" or by
+ * address. */
 static void charged_function(pp_symtab *sym, const uint64_t *f, size_t nf, char *buf, size_t cap)
 {
+    pp_sym leaf = sym_lookup(sym, f[0], 0), y = leaf;
     size_t at = 0;
-    pp_sym y = sym_lookup(sym, f[0], 0);
-    for (size_t i = 0; i < nf && runtime_module(y.module); i++) {
-        if (i + 1 == nf) { y = sym_lookup(sym, f[0], 0); at = 0; break; }
-        y = sym_lookup(sym, f[i + 1], 1);
-        at = i + 1;
-    }
+    while (sym_runtime(&y) && at + 1 < nf) y = sym_lookup(sym, f[++at], 1);
+    if (sym_runtime(&y)) { y = leaf; at = 0; }
     const char *src = y.file ? y.file : y.module;
     const char *b = src ? strrchr(src, '/') : NULL;
     if (y.func) snprintf(buf, cap, "%s (%s)", y.func, b ? b + 1 : src ? src : "?");

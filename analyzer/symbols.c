@@ -182,6 +182,18 @@ pp_sym sym_lookup(pp_symtab *s, uint64_t addr, int is_return)
     return y;
 }
 
+int sym_runtime(const pp_sym *y)
+{
+    static const char *const lib[] = { "libphaseprof", "libc.so", "libc-", "ld-linux", "ld64", "linux-vdso",
+                                       "libpthread", "libstdc++", "libgcc_s", "libm.so", "libdl", "librt" };
+    const char *m = y->module ? strrchr(y->module, '/') : NULL;
+    m = m ? m + 1 : y->module;
+    if (!m) return 0;
+    for (size_t i = 0; i < sizeof lib / sizeof *lib; i++)
+        if (!strncmp(m, lib[i], strlen(lib[i]))) return 1;
+    return 0;
+}
+
 const char *sym_format(const pp_sym *y, uint64_t addr, char *buf, size_t cap)
 {
     const char *base = y->module ? strrchr(y->module, '/') : NULL;

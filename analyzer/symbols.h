@@ -25,6 +25,10 @@ void sym_close(pp_symtab *s);
  * subtracted so the call instruction, not the next one, is looked up.  Strings stay valid until
  * the program ends (they live in a global cache). */
 pp_sym sym_lookup(pp_symtab *s, uint64_t addr, int is_return);
+/* Whether the address lies in a runtime library — the C library, the loader, the vDSO, libm, the
+ * C++/gcc runtimes or our preload: how a program does something, not code its author changes
+ * (call sites and hot functions are the first frame outside them). */
+int sym_runtime(const pp_sym *y);
 /* Formats "func (file:line)" / "func (module+0xoff)" / "0xaddr" into buf. */
 const char *sym_format(const pp_sym *y, uint64_t addr, char *buf, size_t cap);
 /* Modules looked up that had no symbol table / no line information, one per line, into a

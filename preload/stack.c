@@ -86,25 +86,27 @@ static struct sslot *stack_table(void)
     return PP_MAP_ONCE(stacks, STACK_SLOTS * sizeof(struct sslot));
 }
 
+/* The addresses an object's loaded segments span, of those with all of `flags` (PF_X: code). */
+static int load_span(const struct dl_phdr_info *info, unsigned flags, uintptr_t *lo, uintptr_t *hi)
+{
+    *lo = UINTPTR_MAX, *hi = 0;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type != PT_LOAD || (ph->p_flags & flags) != flags) continue;
+        if (info->dlpi_addr + ph->p_vaddr < *lo) *lo = info->dlpi_addr + ph->p_vaddr;
+        if (info->dlpi_addr + ph->p_vaddr + ph->p_memsz > *hi) *hi = info->dlpi_addr + ph->p_vaddr + ph->p_memsz;
+    }
+    return *hi > *lo;
+}
+
 static int find_self(struct dl_phdr_info *info, size_t size, void *data)
 {
     (void)size;
-    uintptr_t me = (uintptr_t)data;
-    for (int i = 0; i < info->dlpi_phnum; i++) {
-        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-        if (ph->p_type != PT_LOAD) continue;
-        uintptr_t lo = info->dlpi_addr + ph->p_vaddr, hi = lo + ph->p_memsz;
-        if (me >= lo && me < hi) {
-            self_lo = info->dlpi_addr;
-            self_hi = 0;
-            for (int j = 0; j < info->dlpi_phnum; j++)
-                if (info->dlpi_phdr[j].p_type == PT_LOAD &&
-                    info->dlpi_addr + info->dlpi_phdr[j].p_vaddr + info->dlpi_phdr[j].p_memsz > self_hi)
-                    self_hi = info->dlpi_addr + info->dlpi_phdr[j].p_vaddr + info->dlpi_phdr[j].p_memsz;
-            return 1;
-        }
-    }
-    return 0;
+    uintptr_t me = (uintptr_t)data, lo, hi;
+    if (!load_span(info, 0, &lo, &hi) || me < lo || me >= hi) return 0;
+    self_lo = lo;
+    self_hi = hi;
+    return 1;
 }
 
 static void load_now(void);
@@ -255,14 +257,8 @@ uint64_t pp_stack_capture(struct pp_thread *t, int skip)
 static int find_exe(struct dl_phdr_info *info, size_t size, void *data)
 {
     (void)size; (void)data;
-    uintptr_t lo = UINTPTR_MAX, hi = 0;
-    for (int i = 0; i < info->dlpi_phnum; i++) {
-        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-        if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_X)) continue;
-        if (info->dlpi_addr + ph->p_vaddr < lo) lo = info->dlpi_addr + ph->p_vaddr;
-        if (info->dlpi_addr + ph->p_vaddr + ph->p_memsz > hi) hi = info->dlpi_addr + ph->p_vaddr + ph->p_memsz;
-    }
-    if (hi > lo) { exe_lo = lo; exe_hi = hi; }
+    uintptr_t lo, hi;
+    if (load_span(info, PF_X, &lo, &hi)) { exe_lo = lo; exe_hi = hi; }
     return 1;
 }
 
@@ -277,8 +273,9 @@ void pp_stack_init(void)
 }
 
 /* Whether the sampling handler may load libunwind itself (dlopen: on the main thread or one
- * created with a stack of 1 MiB or more) or start using it on this thread (its thread-local data is malloc'ed): a program
- * computing without any intercepted call would otherwise never get stacks.  Both take the
+ * created with a stack of 1 MiB or more) or start using it on this thread (its thread-local
+ * data is malloc'ed): a program computing without any intercepted call would otherwise never
+ * get stacks.  Both take the
  * loader's locks and malloc: that would deadlock or corrupt state if this thread held one of
  * those locks when the signal came.  So only when the interrupted code is the main program's own
  * (not libc, the loader, our library or a library it called into), with no signal blocked (not

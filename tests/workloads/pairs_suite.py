@@ -260,8 +260,8 @@ def main():
         path = os.path.join(args.build, "workloads", prog)
         lst = subprocess.run([path, "--list"], stdout=subprocess.PIPE, text=True, check=True).stdout
         for line in lst.splitlines():
-            kind, cost, n = line.split()[:3]
-            funcs = line.split()[3].split(",") if len(line.split()) > 3 else None
+            kind, cost, n, *rest = line.split()
+            funcs = rest[0].split(",") if rest else None
             if cost not in COST_KIND:
                 continue
             for s in range(int(n)):
