@@ -1,10 +1,12 @@
 /* Offline symbolization with elfutils libdwfl (the well-kept library for ELF symbols and DWARF
- * lines; see README).  Each object file is opened once, offline, at its own link-time addresses,
+ * lines; see README), plus what symbol tables leave out: functions of stripped objects (from the
+ * unwind tables) and PLT stubs (from the relocations).  Each object file is opened once, offline, at its own link-time addresses,
  * so one cache serves every process whatever its ASLR bias: address - bias = ELF address.  Files
  * whose build-id differs from the recorded one (rebuilt since the run) are not trusted: their
  * addresses stay unresolved and are listed as such. */
 #include <dlfcn.h>
 #include <elfutils/libdwfl.h>
+#include <gelf.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,6 +55,15 @@ typedef struct file_entry {
     int usable;            /* opened and build-id matches */
     int has_symbols, has_lines, warned;
     const char *problem;
+    int plt_read;          /* plt[] and got[] below filled (on the first address in no symbol) */
+    struct { uint64_t start, end, entsize; } plt[3];     /* .plt, .plt.sec, .plt.got */
+    int nplt;
+    int fde_read;          /* fde[] filled (idem) */
+    uint64_t *fde;         /* function starts from .eh_frame_hdr, sorted */
+    size_t nfde;
+    pp_u64map got;         /* GOT slot address -> index+1 into got_names */
+    const char **got_names;
+    size_t ngot, capgot;
 } file_entry;
 
 static file_entry *files;
@@ -108,7 +119,7 @@ static file_entry *file_for(const module *m)
     f->has_symbols = dwfl_module_getsymtab(f->mod) > 0;
     Dwarf_Addr bias;
     f->has_lines = dwfl_module_getdwarf(f->mod, &bias) != NULL;
-    if (!f->has_symbols) f->problem = "no symbol table";
+    if (!f->has_symbols) f->problem = "no symbol table (functions named sub_<start> from the unwind tables)";
     else if (!f->has_lines) f->problem = "no debug info (functions only, no file:line)";
     return f;
 }
@@ -149,6 +160,148 @@ void sym_close(pp_symtab *s)
     free(s);
 }
 
+/* ---- addresses no symbol covers ---- */
+
+/* The PLT of x86-64 objects: which imported function a stub jumps to.  Each stub is a `jmp
+ * *GOT(%rip)` (ff 25 disp32, after an endbr64 and a bnd prefix where present), and the GOT slot
+ * it reads is the r_offset of the relocation naming the function (.rela.plt, and .rela.dyn for
+ * .plt.got): what objdump and perf read as "malloc@plt".  Stubs are never a program's own code:
+ * time in one belongs to its caller (sym_runtime). */
+static void read_plt(file_entry *f)
+{
+    f->plt_read = 1;
+    GElf_Addr bias;
+    Elf *e = dwfl_module_getelf(f->mod, &bias);
+    GElf_Ehdr eh;
+    size_t shstr;
+    if (!e || !gelf_getehdr(e, &eh) || eh.e_machine != EM_X86_64 || elf_getshdrstrndx(e, &shstr))
+        return;
+    for (Elf_Scn *sc = NULL; (sc = elf_nextscn(e, sc));) {
+        GElf_Shdr sh;
+        if (!gelf_getshdr(sc, &sh)) continue;
+        const char *nm = elf_strptr(e, shstr, sh.sh_name);
+        if (!nm) continue;
+        if ((!strcmp(nm, ".plt") || !strcmp(nm, ".plt.sec") || !strcmp(nm, ".plt.got")) &&
+            f->nplt < 3 && sh.sh_size) {
+            f->plt[f->nplt].start = sh.sh_addr;
+            f->plt[f->nplt].end = sh.sh_addr + sh.sh_size;
+            f->plt[f->nplt++].entsize = sh.sh_entsize >= 8 && sh.sh_entsize <= 32 ? sh.sh_entsize : 16;
+        }
+        if (sh.sh_type != SHT_RELA || !sh.sh_entsize) continue;
+        Elf_Scn *symsc = elf_getscn(e, sh.sh_link);
+        GElf_Shdr symsh;
+        Elf_Data *rd = elf_getdata(sc, NULL), *sd = symsc ? elf_getdata(symsc, NULL) : NULL;
+        if (!rd || !sd || !gelf_getshdr(symsc, &symsh)) continue;
+        for (size_t i = 0; i < sh.sh_size / sh.sh_entsize; i++) {
+            GElf_Rela r;
+            GElf_Sym sym;
+            if (!gelf_getrela(rd, (int)i, &r)) break;
+            unsigned type = (unsigned)GELF_R_TYPE(r.r_info);
+            if (type != R_X86_64_JUMP_SLOT && type != R_X86_64_GLOB_DAT) continue;
+            if (!gelf_getsym(sd, (int)GELF_R_SYM(r.r_info), &sym)) continue;
+            const char *sn = elf_strptr(e, symsh.sh_link, sym.st_name);
+            if (!sn || !*sn) continue;
+            int created;
+            size_t *slot = u64map_slot(&f->got, r.r_offset, &created);
+            if (!created) continue;
+            char buf[300];
+            char *d = demangle(sn);
+            snprintf(buf, sizeof buf, "%s@plt", d ? d : sn);
+            free(d);
+            xgrow((void **)&f->got_names, &f->capgot, f->ngot + 1, sizeof *f->got_names);
+            f->got_names[f->ngot] = intern(buf);
+            *slot = ++f->ngot;
+        }
+    }
+}
+
+/* "name@plt" for an address in a PLT stub ("plt" when the stub names no slot), else NULL. */
+static const char *plt_name(file_entry *f, uint64_t va)
+{
+    if (!f->plt_read) read_plt(f);
+    for (int i = 0; i < f->nplt; i++) {
+        if (va < f->plt[i].start || va >= f->plt[i].end) continue;
+        uint64_t entry = va - (va - f->plt[i].start) % f->plt[i].entsize;
+        GElf_Addr bias;
+        Elf *e = dwfl_module_getelf(f->mod, &bias);
+        Elf_Scn *sc = NULL;
+        GElf_Addr a = entry;
+        uint8_t code[32];
+        size_t n = f->plt[i].entsize;
+        if (e && (sc = dwfl_module_address_section(f->mod, &a, &bias))) {
+            Elf_Data *d = elf_getdata(sc, NULL);
+            if (d && d->d_buf && a + n <= d->d_size) memcpy(code, (uint8_t *)d->d_buf + a, n);
+            else n = 0;
+        } else {
+            n = 0;
+        }
+        for (size_t k = 0; k + 6 <= n; k++) {
+            if (code[k] != 0xff || code[k + 1] != 0x25) continue;
+            int32_t disp;
+            memcpy(&disp, code + k + 2, 4);
+            size_t *slot = u64map_find(&f->got, entry + k + 6 + (uint64_t)(int64_t)disp);
+            if (slot) return f->got_names[*slot - 1];
+        }
+        return "plt";
+    }
+    return NULL;
+}
+
+/* Function starts from .eh_frame_hdr's search table (sorted initial locations of every FDE, the
+ * table unwinders binary-search), in the encoding every linker writes (datarel sdata4 pairs);
+ * any other leaves fde[] empty. */
+static void read_fde_starts(file_entry *f)
+{
+    f->fde_read = 1;
+    GElf_Addr bias;
+    Elf *e = dwfl_module_getelf(f->mod, &bias);
+    size_t shstr;
+    if (!e || elf_getshdrstrndx(e, &shstr)) return;
+    for (Elf_Scn *sc = NULL; (sc = elf_nextscn(e, sc));) {
+        GElf_Shdr sh;
+        const char *nm;
+        if (!gelf_getshdr(sc, &sh) || !(nm = elf_strptr(e, shstr, sh.sh_name)) ||
+            strcmp(nm, ".eh_frame_hdr"))
+            continue;
+        Elf_Data *d = elf_getdata(sc, NULL);
+        const uint8_t *p = d ? d->d_buf : NULL;
+        /* version 1; eh_frame_ptr pcrel|sdata4; fde_count udata4; table datarel|sdata4 */
+        if (!p || d->d_size < 12 || p[0] != 1 || p[1] != 0x1b || p[2] != 0x03 || p[3] != 0x3b) return;
+        uint32_t n;
+        memcpy(&n, p + 8, 4);
+        if (n > (d->d_size - 12) / 8) return;
+        f->fde = xmalloc((n ? n : 1) * sizeof *f->fde);
+        for (uint32_t i = 0; i < n; i++) {
+            int32_t loc;
+            memcpy(&loc, p + 12 + 8 * (size_t)i, 4);
+            f->fde[i] = sh.sh_addr + (uint64_t)(int64_t)loc;
+        }
+        f->nfde = n;
+        return;
+    }
+}
+
+/* A function no symbol names (a static function of a stripped object) is still delimited by the
+ * call-frame information every x86-64 and AArch64 object carries for unwinding (.eh_frame: one
+ * FDE per function, what libunwind itself reads): named sub_<start> (the disassemblers'
+ * convention), its samples add up per function instead of scattering over addresses.  Returns
+ * the start of the FDE covering va, or 0. */
+static uint64_t cfi_start(file_entry *f, uint64_t va)
+{
+    if (!f->fde_read) read_fde_starts(f);
+    size_t lo = 0, hi = f->nfde;               /* the last start <= va */
+    if (!hi || f->fde[0] > va) return 0;
+    while (hi - lo > 1) { size_t m = (lo + hi) / 2; if (f->fde[m] <= va) lo = m; else hi = m; }
+    /* ... if an FDE covers va at all (code without CFI lies between FDEs): FDEs never overlap,
+     * so the one that does is that one */
+    Dwarf_Addr bias;
+    Dwarf_CFI *cfi = dwfl_module_eh_cfi(f->mod, &bias);
+    Dwarf_Frame *fr = NULL;
+    if (!cfi || dwarf_cfi_addrframe(cfi, va - bias, &fr) != 0) return 0;
+    free(fr);
+    return f->fde[lo];
+}
+
 pp_sym sym_lookup(pp_symtab *s, uint64_t addr, int is_return)
 {
     pp_sym y = { 0 };
@@ -172,6 +325,17 @@ pp_sym sym_lookup(pp_symtab *s, uint64_t addr, int is_return)
         y.func = intern(d ? d : name);
         y.func_off = off;
         free(d);
+    } else if ((name = plt_name(f, va))) {
+        y.func = name;
+        y.plt = 1;
+    } else {
+        uint64_t start = cfi_start(f, va);
+        if (start) {
+            char buf[40];
+            snprintf(buf, sizeof buf, "sub_%llx", (unsigned long long)start);
+            y.func = intern(buf);
+            y.func_off = va - start;
+        }
     }
     Dwfl_Line *line = dwfl_module_getsrc(f->mod, va);
     if (line) {
@@ -186,6 +350,7 @@ int sym_runtime(const pp_sym *y)
 {
     static const char *const lib[] = { "libphaseprof", "libc.so", "libc-", "ld-linux", "ld64", "linux-vdso",
                                        "libpthread", "libstdc++", "libgcc_s", "libm.so", "libdl", "librt" };
+    if (y->plt) return 1;
     const char *m = y->module ? strrchr(y->module, '/') : NULL;
     m = m ? m + 1 : y->module;
     if (!m) return 0;

@@ -9,11 +9,13 @@
 #include "util.h"
 
 typedef struct pp_sym {
-    const char *func;      /* "main", or NULL when unknown */
+    const char *func;      /* "main"; "sub_1a20" for a function known only from the unwind
+                            * tables; "malloc@plt" for a PLT stub; NULL when unknown */
     uint64_t func_off;     /* address - function start */
     const char *file;      /* source file, NULL without debug info */
     int line;
     const char *module;    /* the object's path, NULL if the address is in no recorded object */
+    int plt;               /* a PLT stub: the caller's time (sym_runtime) */
 } pp_sym;
 
 typedef struct pp_symtab pp_symtab;
@@ -26,8 +28,8 @@ void sym_close(pp_symtab *s);
  * the program ends (they live in a global cache). */
 pp_sym sym_lookup(pp_symtab *s, uint64_t addr, int is_return);
 /* Whether the address lies in a runtime library — the C library, the loader, the vDSO, libm, the
- * C++/gcc runtimes or our preload: how a program does something, not code its author changes
- * (call sites and hot functions are the first frame outside them). */
+ * C++/gcc runtimes or our preload — or in a PLT stub: how a program does something, not code its
+ * author changes (call sites and hot functions are the first frame outside them). */
 int sym_runtime(const pp_sym *y);
 /* Formats "func (file:line)" / "func (module+0xoff)" / "0xaddr" into buf. */
 const char *sym_format(const pp_sym *y, uint64_t addr, char *buf, size_t cap);
