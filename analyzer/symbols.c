@@ -92,6 +92,18 @@ static const Dwfl_Callbacks offline_callbacks = {
     .section_address = dwfl_offline_section_address,
 };
 
+/* Whether the object keeps its full symbol table (.symtab), not only the dynamic one. */
+static int has_symtab(file_entry *f)
+{
+    GElf_Addr bias;
+    Elf *e = dwfl_module_getelf(f->mod, &bias);
+    for (Elf_Scn *sc = NULL; e && (sc = elf_nextscn(e, sc));) {
+        GElf_Shdr sh;
+        if (gelf_getshdr(sc, &sh) && sh.sh_type == SHT_SYMTAB) return 1;
+    }
+    return 0;
+}
+
 static file_entry *file_for(const module *m)
 {
     int created;
@@ -120,6 +132,9 @@ static file_entry *file_for(const module *m)
     Dwarf_Addr bias;
     f->has_lines = dwfl_module_getdwarf(f->mod, &bias) != NULL;
     if (!f->has_symbols) f->problem = "no symbol table (functions named sub_<start> from the unwind tables)";
+    else if (!f->has_lines && !has_symtab(f))
+        f->problem = "exported symbols only (other functions named sub_<start> from the unwind "
+                     "tables), no debug info";
     else if (!f->has_lines) f->problem = "no debug info (functions only, no file:line)";
     return f;
 }
