@@ -28,10 +28,8 @@ static uint64_t rel(uint64_t abs_ns, uint64_t t0) { return abs_ns > t0 ? abs_ns 
  * address. */
 static void charged_function(pp_symtab *sym, const uint64_t *f, size_t nf, char *buf, size_t cap)
 {
-    pp_sym leaf = sym_lookup(sym, f[0], 0), y = leaf;
-    size_t at = 0;
-    while (sym_runtime(&y) && at + 1 < nf) y = sym_lookup(sym, f[++at], 1);
-    if (sym_runtime(&y)) { y = leaf; at = 0; }
+    pp_sym y;
+    size_t at = sym_first_user(sym, f, nf, 1, &y);
     const char *src = y.file ? y.file : y.module;
     const char *b = src ? strrchr(src, '/') : NULL;
     if (y.func) snprintf(buf, cap, "%s (%s)", y.func, b ? b + 1 : src ? src : "?");

@@ -102,11 +102,7 @@ static void render(pp_buf *line, pp_trace *t, pp_symtab *sy, const ex_proc *p, c
         int is_return = !(weight == EX_W_CPU && i == 0);   /* a CPU sample's frame 0 is the PC */
         pp_sym y = sym_lookup(sy, f[i], is_return);
         char tmp[512];
-        if (y.func) snprintf(tmp, sizeof tmp, "%s", y.func);
-        else if (y.module) {
-            const char *base = strrchr(y.module, '/');
-            snprintf(tmp, sizeof tmp, "%s+0x%" PRIx64, base ? base + 1 : y.module, y.func_off);
-        } else snprintf(tmp, sizeof tmp, "0x%" PRIx64, f[i]);
+        sym_frame(&y, f[i], tmp, sizeof tmp);
         buf_putc(line, ';');
         put_frame(line, tmp, strlen(tmp));
     }

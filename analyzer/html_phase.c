@@ -73,28 +73,20 @@ static size_t frame_name(names *nm, uint64_t addr, int is_return)
     if (!created) return *slot;
     pp_sym y = sym_lookup(nm->sy, addr, is_return);
     char tmp[512];
-    if (y.func) snprintf(tmp, sizeof tmp, "%s", y.func);
-    else if (y.module) snprintf(tmp, sizeof tmp, "%s+0x%" PRIx64, h_base(y.module), y.func_off);
-    else snprintf(tmp, sizeof tmp, "0x%" PRIx64, addr);
-    size_t id = name_of_text(nm, tmp);
+    size_t id = name_of_text(nm, sym_frame(&y, addr, tmp, sizeof tmp));
     *u64map_slot(&nm->by_addr, addr << 1 | (uint64_t)is_return, &created) = id;
     return id;
 }
 
-/* A call site: the first frame outside the C library, the loader and phaseprof itself, as
- * "func (file:line)". */
+/* A call site: the first frame outside the runtime libraries (sym_runtime, as the text report's
+ * call sites), as "func (file:line)". */
 static size_t site_name(names *nm, pp_trace *t, uint64_t stack)
 {
     size_t n = 0;
     const uint64_t *f = stack ? pp_trace_stack(t, stack, &n) : NULL;
     if (!f || !n) return name_of_text(nm, "(no stack)");
-    size_t pick = 0;
-    for (size_t i = 0; i < n; i++) {
-        pp_sym y = sym_lookup(nm->sy, f[i], 1);
-        const char *m = y.module ? h_base(y.module) : "";
-        if (strncmp(m, "libc.so", 7) && strncmp(m, "ld-linux", 8) && strncmp(m, "libphaseprof", 12)) { pick = i; break; }
-    }
-    pp_sym y = sym_lookup(nm->sy, f[pick], 1);
+    pp_sym y;
+    size_t pick = sym_first_user(nm->sy, f, n, 0, &y);
     char tmp[768];
     sym_format(&y, f[pick], tmp, sizeof tmp);
     return name_of_text(nm, tmp);

@@ -374,6 +374,25 @@ int sym_runtime(const pp_sym *y)
     return 0;
 }
 
+size_t sym_first_user(pp_symtab *s, const uint64_t *f, size_t n, int first_is_pc, pp_sym *y)
+{
+    for (size_t i = 0; i < n; i++) {
+        *y = sym_lookup(s, f[i], !(first_is_pc && i == 0));
+        if (!sym_runtime(y)) return i;
+    }
+    *y = n ? sym_lookup(s, f[0], !first_is_pc) : (pp_sym){ 0 };
+    return 0;
+}
+
+const char *sym_frame(const pp_sym *y, uint64_t addr, char *buf, size_t cap)
+{
+    const char *base = y->module ? strrchr(y->module, '/') : NULL;
+    if (y->func) snprintf(buf, cap, "%s", y->func);
+    else if (y->module) snprintf(buf, cap, "%s+0x%llx", base ? base + 1 : y->module, (unsigned long long)y->func_off);
+    else snprintf(buf, cap, "0x%llx", (unsigned long long)addr);
+    return buf;
+}
+
 const char *sym_format(const pp_sym *y, uint64_t addr, char *buf, size_t cap)
 {
     const char *base = y->module ? strrchr(y->module, '/') : NULL;

@@ -31,6 +31,13 @@ pp_sym sym_lookup(pp_symtab *s, uint64_t addr, int is_return);
  * C++/gcc runtimes or our preload — or in a PLT stub: how a program does something, not code its
  * author changes (call sites and hot functions are the first frame outside them). */
 int sym_runtime(const pp_sym *y);
+/* The first frame of a stack (f[0] innermost; first_is_pc: f[0] is a PC, the rest return
+ * addresses) outside the runtime (sym_runtime) into *y, and its index; the innermost frame when
+ * every frame is in it. */
+size_t sym_first_user(pp_symtab *s, const uint64_t *f, size_t n, int first_is_pc, pp_sym *y);
+/* A frame as flame graphs name it (frames merge by function): "func" / "module+0xoff" /
+ * "0xaddr", into buf. */
+const char *sym_frame(const pp_sym *y, uint64_t addr, char *buf, size_t cap);
 /* Formats "func (file:line)" / "func (module+0xoff)" / "0xaddr" into buf. */
 const char *sym_format(const pp_sym *y, uint64_t addr, char *buf, size_t cap);
 /* Modules looked up that had no symbol table / no line information, one per line, into a
