@@ -1,12 +1,13 @@
 /* Labelled workload: CPU-bound phases, for training and scoring the bottleneck classifier.
  *
- *   label_cpu --gen int|float|branchy --setting K [--seconds S]     (K = 0..9)
+ *   label_cpu --gen int|float|branchy|objects --setting K [--seconds S]     (K = 0..9)
  *   label_cpu --list
  *
- * Three generators, ten settings each (thread counts 1-3 and different kernels, so the forest
+ * Four generators, ten settings each (thread counts 1-3 and different kernels, so the forest
  * sees compute at many shapes): int (integer hashing, a small sieve, bit twiddling), float
  * (a dependent FMA chain, a vectorizable polynomial, sqrt/div), branchy (unpredictable branches
- * over an L1-resident array, binary search, an opcode interpreter).  Everything lives in L1/L2:
+ * over an L1-resident array, binary search, an opcode interpreter), objects (small heap objects
+ * allocated, computed on and freed, as compilers and interpreters do).  Everything lives in L1/L2:
  * no memory-bound kernel here (that is label_memory).
  *
  * Output (stdout, after the phase, so printing is not part of it): a comment line naming the
@@ -112,6 +113,38 @@ static void *branchy_worker(void *arg)
     return NULL;
 }
 
+/* ---- objects: what compilers and interpreters do — many small heap objects, each worked on for
+ * far longer than malloc and free take.  The allocation rate spans 20 thousand to a million a
+ * second per thread (work per object from setting), with the allocator's share of the time still
+ * under a tenth: a high call rate alone does not make a phase allocation-bound. */
+struct node { struct node *next; uint64_t key; uint64_t pad[1]; };
+
+static void *objects_worker(void *arg)
+{
+    static const int work_of[10] = { 150, 5000, 400, 2000, 250, 1000, 600, 3000, 800, 300 };
+    int work = work_of[setting];
+    uint64_t x = 0x2545f4914f6cdd1dull ^ (uint64_t)(uintptr_t)arg, acc = 0;
+    struct node *live[64] = { 0 };
+    unsigned k = 0;
+    while (now_ns() < deadline) {
+        for (int r = 0; r < 64; r++, k++) {
+            x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+            size_t sz = sizeof(struct node) + (size_t)(x % 200);
+            struct node *nd = malloc(sz);
+            if (!nd) abort();
+            nd->key = x;
+            nd->next = live[(k + 1) & 63];
+            for (int i = 0; i < work; i++) nd->key = nd->key * 6364136223846793005ull + (uint64_t)i;
+            acc += nd->key;
+            free(live[k & 63]);              /* the oldest of 64 live objects */
+            live[k & 63] = nd;
+        }
+    }
+    for (int i = 0; i < 64; i++) free(live[i]);
+    sink += acc;
+    return NULL;
+}
+
 static void cpu_setup(void)
 {
     nthreads = threads_of[setting];
@@ -122,6 +155,7 @@ static const struct label_gen gens[] = {
     { "int", "integer hashing / sieve / bit twiddling, 1-3 threads", cpu_setup, int_worker, NULL, NULL },
     { "float", "dependent FMA chain / vectorizable polynomial / sqrt+div, 1-3 threads", cpu_setup, float_worker, NULL, NULL },
     { "branchy", "unpredictable branches / binary search / opcode switch over 1-32 KiB, 1-3 threads", cpu_setup, branchy_worker, NULL, NULL },
+    { "objects", "small heap objects each computed on for 0.1-3 us (20 K-1 M allocations/s), 1-3 threads", cpu_setup, objects_worker, NULL, NULL },
 };
 #define NGENS (sizeof gens / sizeof gens[0])
 
