@@ -298,10 +298,22 @@ static void advise_io(pp_aphase *p, const ptally *pt, double D, pp_buf *b)
         advice = "read larger blocks (64 KiB or more), or mmap the file";
     } else {
         char bw[32];
-        bytes_text(bw, sizeof bw, (isfinite(m[PP_WF_read_bps]) ? m[PP_WF_read_bps] : 0) + (isfinite(m[PP_WF_write_bps]) ? m[PP_WF_write_bps] : 0));
-        facts = fmt(b, "%s calls of %s mean at %s/s, %.2f s in I/O (%.0f%% of the phase)", nc, sz, bw, io_s, share);
-        finding = "large transfers: the device's bandwidth is the limit";
-        advice = "move less data (compress, skip what is not needed), use faster storage, or overlap I/O with computing";
+        double bps = (isfinite(m[PP_WF_read_bps]) ? m[PP_WF_read_bps] : 0) + (isfinite(m[PP_WF_write_bps]) ? m[PP_WF_write_bps] : 0);
+        /* the kernel's block I/O count (rusage inblock + oublock, 512-byte units; a write counts
+         * when it dirties the page cache) against the bytes moved: under a tenth, the data came
+         * from memory, and no storage is the limit */
+        double dev = isfinite(m[PP_WF_blkio_ps]) ? m[PP_WF_blkio_ps] * 512 : NAN;
+        bytes_text(bw, sizeof bw, bps);
+        if (isfinite(dev) && dev < 0.1 * bps) {
+            facts = fmt(b, "%s calls of %s mean at %s/s, %.2f s in I/O (%.0f%% of the phase), %.0f%% of the bytes from or to a block device",
+                        nc, sz, bw, io_s, share, 100 * dev / bps);
+            finding = "large transfers served from memory (the page cache): the time is the kernel copying the data";
+            advice = "move less data (skip what is not needed), map the file (mmap) instead of copying it, or overlap the copying with computing";
+        } else {
+            facts = fmt(b, "%s calls of %s mean at %s/s, %.2f s in I/O (%.0f%% of the phase)", nc, sz, bw, io_s, share);
+            finding = "large transfers: the device's bandwidth is the limit";
+            advice = "move less data (compress, skip what is not needed), use faster storage, or overlap I/O with computing";
+        }
     }
     add(p, PP_COST_IO, facts, xstrdup(finding), xstrdup(advice), where_of(b, site, path));
 }

@@ -286,3 +286,16 @@ PY
 else
     fail report_classify.regressor_train "$(cat "$T/train.out")"
 fi
+
+# Large reads served from the page cache (the file was just read; rusage counts no block I/O):
+# the advice must not blame a device's bandwidth.  A run whose reads reach the disk is the
+# other branch (label_io seq drops its file from the cache; not asserted: a VM's disk may be
+# the host's cache too).
+head -c 134217728 /dev/zero >"$T/cached.bin" && cat "$T/cached.bin" >/dev/null
+"$PP" record -o "$T/pc" -- /bin/sh -c 'for i in 1 2 3 4; do cat "$0" >/dev/null; done' "$T/cached.bin" >/dev/null 2>&1
+"$PP" report "$T/pc" --models "$MODELS" >"$T/pc.txt" 2>&1
+mem=$(grep -c 'advice: \[io\].*served from memory (the page cache)' "$T/pc.txt")
+dev=$(grep -c "advice: \[io\].*the device's bandwidth" "$T/pc.txt")
+if [ "$mem" -ge 3 ] && [ "$dev" -eq 0 ]; then pass report_classify.page_cache_reads_not_device
+else fail report_classify.page_cache_reads_not_device "$mem page-cache findings, $dev device findings: $(grep 'advice: \[io\]' "$T/pc.txt" | head -2 | cut -c1-200)"; fi
+rm -f "$T/cached.bin"
