@@ -294,10 +294,11 @@ static void put_flags(uint64_t flags, const char *const *names, const uint64_t *
 }
 
 static const char *const foot_names[] = { "disk_full", "dropped", "fd_lost", "exec", "strings_full",
-                                          "threads_full", "fds_full", "events_capped", "signal_taken" };
+                                          "threads_full", "fds_full", "events_capped", "signal_taken",
+                                          "signal_shared" };
 static const uint64_t foot_bits[] = { PP_FOOT_DISK_FULL, PP_FOOT_DROPPED, PP_FOOT_FD_LOST, PP_FOOT_EXEC,
                                       PP_FOOT_STRINGS_FULL, PP_FOOT_THREADS_FULL, PP_FOOT_FDS_FULL,
-                                      PP_FOOT_EVENTS_CAPPED, PP_FOOT_SIGNAL_TAKEN };
+                                      PP_FOOT_EVENTS_CAPPED, PP_FOOT_SIGNAL_TAKEN, PP_FOOT_SIGNAL_SHARED };
 static const char *const hdr_names[] = { "events_all", "counter_fallback", "forked", "sampler_off" };
 static const uint64_t hdr_bits[] = { PP_HDR_EVENTS_ALL, PP_HDR_COUNTER_FALLBACK, PP_HDR_FORKED, PP_HDR_SAMPLER_OFF };
 

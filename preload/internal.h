@@ -63,8 +63,11 @@ void pp_sampler_stop(void);
 void pp_sampler_after_fork_child(void);
 void pp_sampler_thread_start(struct pp_thread *t);
 void pp_sampler_thread_stop(struct pp_thread *t);
-void pp_sampler_stop_all_timers(void);
 void pp_resolve_sampler(void);
+/* exec wrappers (wrap_process.c): around the real exec, so a signal the program ignores stays
+ * ignored in the new image (sampler.c). */
+void pp_sampler_before_exec(void);
+void pp_sampler_exec_failed(void);
 void pp_alloc_thread_start(struct pp_thread *t);   /* first sampling gap, tick counters */
 void pp_alloc_sample_reset_after_fork(void);
 /* stack.c */

@@ -4,9 +4,15 @@
  * never woken (its CPU clock stands still).
  *
  * The handler is async-signal-safe: it only writes into its own thread's buffer, and skips (and
- * counts) samples that land inside our own code.  The signal is installed with SA_RESTART.  If
- * the program installs its own handler for that signal, our timers are deleted, the program gets
- * exactly what it asked for, and the trace says sampling degraded (PP_FOOT_SIGNAL_TAKEN).
+ * counts) samples that land inside our own code.  The signal is installed with SA_RESTART.
+ *
+ * The signal is shared, not taken: programs install handlers for SIGPROF too (GNU sort catches
+ * it to remove its temporary files; gprof-style code counts ITIMER_PROF ticks).  Our timers mark
+ * their signals (SI_TIMER with our cookie in si_value); the program's sigaction and signal are
+ * answered from a shadow of what it installed, our handler stays in the kernel, and every
+ * signal that is not one of our ticks gets what the program asked for: its handler (with its
+ * mask and flags), nothing (SIG_IGN), or the default action (SIG_DFL: the process dies of it,
+ * as it would have).  The trace says the signal was shared (PP_FOOT_SIGNAL_SHARED).
  * A thread that blocks our signal (sigprocmask, pthread_sigmask, or born with it blocked) has its
  * timer disarmed first, so it never finds a signal of ours pending (a sigwait on every signal
  * would receive it); the timer is armed again when the signal is unblocked.  Such a thread is
@@ -24,11 +30,78 @@ PP_DECLARE_REAL(int, sigprocmask, (int, const sigset_t *, sigset_t *));
 PP_DECLARE_REAL(int, pthread_sigmask, (int, const sigset_t *, sigset_t *));
 
 static atomic_int sampling;              /* our handler is installed and wanted */
-static struct sigaction program_action;  /* what the program would see for our signal */
+static atomic_int installed;             /* our handler is in the kernel: the shadow is live */
+#define TIMER_COOKIE 0x70705050          /* our timers' sigev_value: how a tick is told apart */
+
+/* What the program installed for our signal (or inherited: SIG_IGN survives exec).  Two slots
+ * and an index, so a handler on another thread never reads one half-written. */
+static struct sigaction shadow[2];
+static atomic_int shadow_at;
+
+static struct sigaction program_action(void) { return shadow[atomic_load(&shadow_at) & 1]; }
+static void set_program_action(const struct sigaction *a)
+{
+    int next = !(atomic_load(&shadow_at) & 1);
+    shadow[next] = *a;
+    atomic_store(&shadow_at, next);
+}
+
+static void on_sample(int sig, siginfo_t *si, void *uc);
+
+/* Our handler into the kernel for the signal; the previous action into *old (may be NULL).
+ * Block nothing else while it runs: if it ever stalled, the program's own signals (SIGALRM,
+ * SIGTERM, SIGINT) must still reach it. */
+static int install_ours(struct sigaction *old)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = on_sample;
+    sa.sa_flags = SA_SIGINFO | SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    return real_sigaction(pp_cfg.signo, &sa, old);
+}
+
+static int is_tick(const siginfo_t *si)
+{
+    return si && si->si_code == SI_TIMER && si->si_value.sival_int == TIMER_COOKIE;
+}
+
+/* A signal that is not one of our ticks: what the program asked for.  The kernel ran us with our
+ * flags and an empty mask; the program's handler runs with its own mask added (and the signal
+ * itself unless SA_NODEFER), and the mask the kernel restores on return is the one in uc. */
+static void to_program(int sig, siginfo_t *si, void *uc)
+{
+    struct sigaction a = program_action();
+    if (a.sa_handler == SIG_IGN) return;
+    if (a.sa_handler == SIG_DFL) {    /* the kernel's own default: raised again without us */
+        struct sigaction d;
+        memset(&d, 0, sizeof d);
+        d.sa_handler = SIG_DFL;
+        real_sigaction(sig, &d, NULL);
+        sigset_t one;
+        sigemptyset(&one);
+        sigaddset(&one, sig);
+        real_pthread_sigmask(SIG_UNBLOCK, &one, NULL);
+        syscall(SYS_tgkill, (pid_t)syscall(SYS_getpid), (pid_t)syscall(SYS_gettid), sig);
+        install_ours(NULL);           /* still here: a signal whose default is to ignore or stop */
+        return;
+    }
+    sigset_t mask = a.sa_mask;
+    if (!(a.sa_flags & SA_NODEFER)) sigaddset(&mask, sig);
+    real_pthread_sigmask(SIG_BLOCK, &mask, NULL);
+    if (a.sa_flags & SA_RESETHAND) {
+        struct sigaction d;
+        memset(&d, 0, sizeof d);
+        d.sa_handler = SIG_DFL;
+        set_program_action(&d);
+    }
+    if (a.sa_flags & SA_SIGINFO) a.sa_sigaction(sig, si, uc);
+    else a.sa_handler(sig);
+}
 
 static void on_sample(int sig, siginfo_t *si, void *uc)
 {
-    (void)sig; (void)si;
+    if (!is_tick(si)) { to_program(sig, si, uc); return; }
     int saved = errno;
     struct pp_thread *t = pp_self;
     if (t && !t->dead && atomic_load_explicit(&sampling, memory_order_relaxed)) {
@@ -86,6 +159,7 @@ void pp_sampler_thread_start(struct pp_thread *t)
     memset(&sev, 0, sizeof sev);
     sev.sigev_notify = SIGEV_THREAD_ID;
     sev.sigev_signo = pp_cfg.signo;
+    sev.sigev_value.sival_int = TIMER_COOKIE;
     sev._sigev_un._tid = t->tid;
     int id;
     if (syscall(SYS_timer_create, CLOCK_THREAD_CPUTIME_ID, &sev, &id)) return;
@@ -146,22 +220,17 @@ void pp_sampler_thread_stop(struct pp_thread *t)
 void pp_sampler_start(void)
 {
     if (!pp_cfg.signo) return;
-    struct sigaction sa, old;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_sigaction = on_sample;
-    sa.sa_flags = SA_SIGINFO | SA_RESTART;
-    /* Block nothing else while we run: if our handler ever stalled, the program's own signals
-     * (SIGALRM, SIGTERM, SIGINT) must still reach it. */
-    sigemptyset(&sa.sa_mask);
+    struct sigaction old;
     PP_REAL(sigaction);
     /* Installed and the old action read in one call; the old one put back in the rare case it
      * was someone's (no timer of ours exists yet, so no signal of ours can arrive meanwhile). */
-    if (real_sigaction(pp_cfg.signo, &sa, &old)) return;
+    if (install_ours(&old)) return;
     if (old.sa_handler != SIG_DFL && old.sa_handler != SIG_IGN) {   /* already someone's */
         real_sigaction(pp_cfg.signo, &old, NULL);
         return;
     }
-    program_action = old;
+    set_program_action(&old);
+    atomic_store(&installed, 1);
     atomic_store(&sampling, 1);
     if (pp_self) pp_sampler_thread_start(pp_self);
 }
@@ -179,39 +248,55 @@ void pp_sampler_after_fork_child(void)
     if (pp_self) { pp_self->has_timer = 0; pp_sampler_thread_start(pp_self); }
 }
 
-/* The program takes over our signal: stand aside for good, and give it back what it would have
- * had.  Our handler stays only until the program's is installed. */
-static void give_up_signal(void)
+/* The program installs a handler for our signal: it goes to the shadow, ours stays. */
+static void program_installs(const struct sigaction *a)
 {
-    if (!atomic_exchange(&sampling, 0)) return;
-    pp_sampler_stop_all_timers();
-    atomic_fetch_or(&pp_footer_flags, PP_FOOT_SIGNAL_TAKEN);
+    set_program_action(a);
+    atomic_fetch_or(&pp_footer_flags, PP_FOOT_SIGNAL_SHARED);
 }
 
 PP_EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
 {
     PP_REAL(sigaction);
-    if (sig != pp_cfg.signo || !pp_cfg.signo || !atomic_load(&sampling))
+    if (sig != pp_cfg.signo || !pp_cfg.signo || !atomic_load(&installed))
         return real_sigaction(sig, act, old);
-    if (!act) {                       /* a query: answer with what the program installed */
-        if (old) *old = program_action;
-        return 0;
-    }
-    struct sigaction prev = program_action;
-    give_up_signal();
-    int r = real_sigaction(sig, act, NULL);
-    if (r == 0 && old) *old = prev;
-    return r;
+    struct sigaction prev = program_action();
+    if (act) program_installs(act);
+    if (old) *old = prev;
+    return 0;
 }
 
 PP_EXPORT sighandler_t signal(int sig, sighandler_t h)
 {
     PP_REAL(signal);
-    if (sig != pp_cfg.signo || !pp_cfg.signo || !atomic_load(&sampling)) return real_signal(sig, h);
-    sighandler_t prev = program_action.sa_handler;
-    give_up_signal();
-    sighandler_t r = real_signal(sig, h);
-    return r == SIG_ERR ? r : prev;
+    if (sig != pp_cfg.signo || !pp_cfg.signo || !atomic_load(&installed)) return real_signal(sig, h);
+    if (h == SIG_ERR) { errno = EINVAL; return SIG_ERR; }
+    struct sigaction a;                /* glibc's signal(): BSD semantics */
+    memset(&a, 0, sizeof a);
+    a.sa_handler = h;
+    a.sa_flags = SA_RESTART;
+    sigaddset(&a.sa_mask, sig);
+    sighandler_t prev = program_action().sa_handler;
+    program_installs(&a);
+    return prev;
+}
+
+/* exec: the kernel resets a handled signal to SIG_DFL and keeps SIG_IGN; ours is a handler, so
+ * a program that ignores the signal would hand its successor SIG_DFL.  Put the real SIG_IGN in
+ * place for the exec (our ticks are ignored meanwhile), and ours back if exec fails. */
+void pp_sampler_before_exec(void)
+{
+    if (atomic_load(&installed) && program_action().sa_handler == SIG_IGN) {
+        struct sigaction ign;
+        memset(&ign, 0, sizeof ign);
+        ign.sa_handler = SIG_IGN;
+        real_sigaction(pp_cfg.signo, &ign, NULL);
+    }
+}
+
+void pp_sampler_exec_failed(void)
+{
+    if (atomic_load(&installed) && program_action().sa_handler == SIG_IGN) install_ours(NULL);
 }
 
 void pp_resolve_sampler(void)

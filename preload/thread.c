@@ -302,15 +302,6 @@ void pp_threads_each(void (*fn)(struct pp_thread *, void *), void *arg)
         if (slots[i] && atomic_load(&slot_state[i]) == SLOT_LIVE) fn(slots[i], arg);
 }
 
-/* The program took our sampling signal: delete every thread's timer (ids are process-wide). */
-void pp_sampler_stop_all_timers(void)
-{
-    for (int i = 0, n = atomic_load(&slot_hiwater); i < n; i++) {
-        struct pp_thread *t = slots[i];
-        if (t && atomic_load(&slot_state[i]) == SLOT_LIVE && t->has_timer) pp_sampler_thread_stop(t);
-    }
-}
-
 /* Before exec: write every other live thread's chunk, keeping them usable if exec fails. */
 void pp_threads_flush_live(void)
 {

@@ -143,6 +143,16 @@ static int env_count(char *const envp[])
     char name##_ld[4096];                                                      \
     char *const *name = child_env(envp, name##_arr, name##_ld, sizeof name##_ld)
 
+/* The exec itself, with the sampling signal's disposition made what the program's is (a
+ * vfork child's too: it has its own copy of the handlers); only returns if exec failed. */
+#define EXEC_CALL(CALL) do {                                                   \
+        pp_sampler_before_exec();                                              \
+        int r_ = CALL, e_ = errno;                                             \
+        pp_sampler_exec_failed();                                              \
+        errno = e_;                                                            \
+        return r_;                                                             \
+    } while (0)
+
 /* Before the image goes: EXEC record, then every thread's chunk written (not marked final: a
  * failed exec goes on tracing). */
 static void before_exec(const char *path, char *const argv[])
@@ -179,7 +189,7 @@ PP_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
     PP_REAL(execve);
     before_exec(path, argv);
     WITH_CHILD_ENV(envp, env);
-    return real_execve(path, argv, env);
+    EXEC_CALL(real_execve(path, argv, env));
 }
 
 PP_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
@@ -187,7 +197,7 @@ PP_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
     PP_REAL(execvpe);
     before_exec(file, argv);
     WITH_CHILD_ENV(envp, env);
-    return real_execvpe(file, argv, env);
+    EXEC_CALL(real_execvpe(file, argv, env));
 }
 
 PP_EXPORT int execv(const char *path, char *const argv[]) { return execve(path, argv, environ); }
@@ -198,7 +208,7 @@ PP_EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
     PP_REAL(fexecve);
     before_exec("(fexecve)", argv);
     WITH_CHILD_ENV(envp, env);
-    return real_fexecve(fd, argv, env);
+    EXEC_CALL(real_fexecve(fd, argv, env));
 }
 
 PP_EXPORT int execveat(int dirfd, const char *path, char *const argv[], char *const envp[], int flags)
@@ -206,7 +216,7 @@ PP_EXPORT int execveat(int dirfd, const char *path, char *const argv[], char *co
     PP_REAL(execveat);
     before_exec(path, argv);
     WITH_CHILD_ENV(envp, env);
-    return real_execveat(dirfd, path, argv, env, flags);
+    EXEC_CALL(real_execveat(dirfd, path, argv, env, flags));
 }
 
 /* execl* take their arguments inline: gather them on the stack. */

@@ -67,7 +67,8 @@ enum pp_kind {
 #define PP_FOOT_THREADS_FULL 0x20u  /* more live threads than slots: some were not traced */
 #define PP_FOOT_FDS_FULL     0x40u  /* descriptors above the per-fd table were counted without file stats */
 #define PP_FOOT_EVENTS_CAPPED 0x80u /* IO_EVENT records hit their per-second cap */
-#define PP_FOOT_SIGNAL_TAKEN 0x100u /* the program took over the sampling signal */
+#define PP_FOOT_SIGNAL_TAKEN 0x100u /* the program took over the sampling signal (recorders before 2026-12-02) */
+#define PP_FOOT_SIGNAL_SHARED 0x200u /* the program installed a handler for the sampling signal: sampling went on, its handler got every other signal */
 
 /* fd classes and operation kinds for SAMPLE.io cells and IO_EVENT */
 enum pp_fd_class { PP_FD_FILE, PP_FD_PIPE, PP_FD_SOCKET, PP_FD_TTY, PP_FD_DEVICE, PP_FD_OTHER,

@@ -19,4 +19,7 @@ d="$T/sort"
 export LC_ALL=C
 same_run sort.same_output "$d" sort -S 64M "$T/input.txt"
 trace_check sort.traces "$d" --run-id "$PHASEPROF_RUN_ID" --complete --traces 1 --root-exe sort
+# sort installs its own handler for SIGPROF (to remove temporary files): the signal is shared,
+# so its CPU is still sampled (it used to go unsampled).
+trace_check sort.cpu_sampled "$d" --min-kind CPU_SAMPLE=20
 info_check sort.info "$d" sort

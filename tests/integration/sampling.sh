@@ -100,12 +100,22 @@ else fail sampling.mutex_wait_at_lock_site "no mutex wait at contended_site (loc
 same_run sampling.blocked_read_no_eintr "$T/pipe" "$PROGS/pipe_block"
 grep -q 'read=1 ok' "$T/pp.out" && pass sampling.blocked_read_result || fail sampling.blocked_read_result "$(cat "$T/pp.out")"
 
-# 5. A program with its own SIGPROF handler keeps it (and its ticks); the trace says sampling
-#    stood aside.
+# 5. A program that uses SIGPROF itself (GNU sort catches it; gprof-style code counts ITIMER_PROF
+#    ticks): the signal is shared.  The program gets its own ticks, all and only them, and sees
+#    its own handler; sampling goes on (CPU samples) and the footer says the signal was shared.
+#    An ignored SIGPROF stays ignored, and one with no handler kills the program as it would.
 same_run sampling.own_sigprof_same_output "$T/sigprof" "$PROGS/own_sigprof"
-if grep -q 'handler_is_mine=1' "$T/pp.out" && "$PP" dump "$T"/sigprof/*.pptrace | grep FOOTER | grep -q 'SIGNAL_TAKEN\|flags=0x1[0-9a-f][0-9a-f]\b'; then
-    pass sampling.own_sigprof_recorded
-else fail sampling.own_sigprof_recorded "$("$PP" dump "$T"/sigprof/*.pptrace | grep FOOTER)"; fi
+if grep -q 'own ticks, all and only them: yes; handler_is_mine=1' "$T/pp.out"; then pass sampling.own_sigprof_ticks_its_own
+else fail sampling.own_sigprof_ticks_its_own "$(cat "$T/pp.out")"; fi
+"$PP" dump "$T"/sigprof/*.pptrace >"$T/sigprof.dump"
+cpu=$(grep -c ' CPU_SAMPLE ' "$T/sigprof.dump")
+if [ "$cpu" -ge 30 ] && grep ' FOOTER ' "$T/sigprof.dump" | grep -q 'flags=0x2[0-9a-f][0-9a-f]\b'; then
+    pass sampling.own_sigprof_still_sampled
+else fail sampling.own_sigprof_still_sampled "$cpu CPU samples; $(grep ' FOOTER ' "$T/sigprof.dump")"; fi
+same_run sampling.sigprof_ignored_same "$T/sigign" "$PROGS/own_sigprof" ignore
+same_run sampling.sigprof_default_kills_same "$T/sigdfl" "$PROGS/own_sigprof" default
+# ignored before an exec: the new image inherits SIG_IGN (the kernel would reset our handler)
+same_run sampling.sigprof_ignored_across_exec "$T/sigexec" bash -c 'trap "" PROF; exec sh -c "kill -PROF \$\$; echo alive"'
 
 # 6. PHASEPROF_COUNTERS=papi: either PAPI has hardware events here (the header says papi and
 #    lists them), or it has none (this VM, CI): then exactly one `phaseprof[PID]:` line says so,
