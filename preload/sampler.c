@@ -16,7 +16,9 @@
  * A thread that blocks our signal (sigprocmask, pthread_sigmask, or born with it blocked) has its
  * timer disarmed first, so it never finds a signal of ours pending (a sigwait on every signal
  * would receive it); the timer is armed again when the signal is unblocked.  Such a thread is
- * still sampled at its intercepted calls. */
+ * still sampled at its intercepted calls, and if it is still alive at exit, the CPU it used since
+ * its last SAMPLE is read from its CPU clock then (thread.c: liblzma's workers block every
+ * signal, compute without calls and are never joined by xz). */
 #include "pp.h"
 #include "internal.h"
 #include <signal.h>

@@ -135,6 +135,56 @@ struct pp_thread *pp_thread_attach(void)
     return t;
 }
 
+/* The SAMPLE record of t's interval [sample_start, now): cpu ns, nc counter deltas, and the
+ * interval's aggregates. */
+static void put_sample(struct pp_thread *t, uint64_t now, uint64_t cpu_ns, int nc, const uint64_t *delta)
+{
+    uint8_t *p = pp_rec_begin(t, PP_K_SAMPLE, 64 + 11 * (nc + 4 * PP_IO_CELLS + 3 * PP_WAIT_KINDS + 20));
+    if (!p) return;
+    p = pp_put_ts(t, p, t->sample_start_ns);
+    p = pp_put_u(p, now - t->sample_start_ns);
+    p = pp_put_u(p, (uint64_t)t->tid);
+    p = pp_put_u(p, cpu_ns);
+    p = pp_put_u(p, (uint64_t)nc);
+    for (int i = 0; i < nc; i++) p = pp_put_u(p, delta[i]);
+    unsigned cells = 0;
+    for (int i = 0; i < PP_IO_CELLS; i++) cells += t->io[i].calls != 0;
+    p = pp_put_u(p, cells * 4);
+    for (int i = 0; i < PP_IO_CELLS; i++) {
+        if (!t->io[i].calls) continue;
+        p = pp_put_u(p, (uint64_t)i);
+        p = pp_put_u(p, t->io[i].ns);
+        p = pp_put_u(p, t->io[i].bytes);
+        p = pp_put_u(p, t->io[i].calls);
+    }
+    p = pp_put_u(p, t->alloc_calls);
+    p = pp_put_u(p, t->free_calls);
+    p = pp_put_u(p, t->alloc_bytes);
+    p = pp_put_u(p, t->free_bytes);
+    p = pp_put_u(p, t->alloc_timed);
+    /* Less the cost of the pair of reads around each timed call: without that, a 15 ns
+     * malloc reads as 40 ns and churn looks 2-3x more allocator-bound. */
+    uint64_t tns = pp_ticks_ns(t->alloc_timed_ticks), tcost = t->alloc_timed * pp_clock_cost_ns;
+    p = pp_put_u(p, tns > tcost ? tns - tcost : 0);
+    p = pp_put_u(p, t->mmap_calls);
+    p = pp_put_u(p, t->mmap_bytes);
+    p = pp_put_u(p, t->munmap_calls);
+    p = pp_put_u(p, t->munmap_bytes);
+    unsigned kinds = 0;
+    for (int i = 0; i < PP_WAIT_KINDS; i++) kinds += t->wait[i].calls != 0;
+    p = pp_put_u(p, kinds * 3);
+    for (int i = 0; i < PP_WAIT_KINDS; i++) {
+        if (!t->wait[i].calls) continue;
+        p = pp_put_u(p, (uint64_t)i);
+        p = pp_put_u(p, t->wait[i].ns);
+        p = pp_put_u(p, t->wait[i].calls);
+    }
+    p = pp_put_u(p, t == pp_self ? pp_rss_bytes_if_due(t, now) : 0);
+    p = pp_put_u(p, t->cpu_samples);
+    p = pp_put_u(p, t->skipped_samples);
+    pp_rec_end(t, p);
+}
+
 /* SAMPLE for [sample_start, now), then a fresh interval.  Caller holds the guard. */
 void pp_sample_emit(struct pp_thread *t, uint64_t now)
 {
@@ -143,57 +193,30 @@ void pp_sample_emit(struct pp_thread *t, uint64_t now)
     pp_calls_flush(t);
     pp_clock_refine();
     uint64_t cpu = pp_thread_cpu_ns();
-    uint64_t cur[16];
+    uint64_t cur[16], delta[16] = { 0 };
     int nc = pp_counters_read(t, cur);
-    uint8_t *p = pp_rec_begin(t, PP_K_SAMPLE, 64 + 11 * (nc + 4 * PP_IO_CELLS + 3 * PP_WAIT_KINDS + 20));
-    if (p) {
-        p = pp_put_ts(t, p, t->sample_start_ns);
-        p = pp_put_u(p, now - t->sample_start_ns);
-        p = pp_put_u(p, (uint64_t)t->tid);
-        p = pp_put_u(p, cpu - t->sample_cpu_ns);
-        p = pp_put_u(p, (uint64_t)nc);
-        for (int i = 0; i < nc; i++) p = pp_put_u(p, cur[i] - t->counters_prev[i]);
-        unsigned cells = 0;
-        for (int i = 0; i < PP_IO_CELLS; i++) cells += t->io[i].calls != 0;
-        p = pp_put_u(p, cells * 4);
-        for (int i = 0; i < PP_IO_CELLS; i++) {
-            if (!t->io[i].calls) continue;
-            p = pp_put_u(p, (uint64_t)i);
-            p = pp_put_u(p, t->io[i].ns);
-            p = pp_put_u(p, t->io[i].bytes);
-            p = pp_put_u(p, t->io[i].calls);
-        }
-        p = pp_put_u(p, t->alloc_calls);
-        p = pp_put_u(p, t->free_calls);
-        p = pp_put_u(p, t->alloc_bytes);
-        p = pp_put_u(p, t->free_bytes);
-        p = pp_put_u(p, t->alloc_timed);
-        /* Less the cost of the pair of reads around each timed call: without that, a 15 ns
-         * malloc reads as 40 ns and churn looks 2-3x more allocator-bound. */
-        uint64_t tns = pp_ticks_ns(t->alloc_timed_ticks), tcost = t->alloc_timed * pp_clock_cost_ns;
-        p = pp_put_u(p, tns > tcost ? tns - tcost : 0);
-        p = pp_put_u(p, t->mmap_calls);
-        p = pp_put_u(p, t->mmap_bytes);
-        p = pp_put_u(p, t->munmap_calls);
-        p = pp_put_u(p, t->munmap_bytes);
-        unsigned kinds = 0;
-        for (int i = 0; i < PP_WAIT_KINDS; i++) kinds += t->wait[i].calls != 0;
-        p = pp_put_u(p, kinds * 3);
-        for (int i = 0; i < PP_WAIT_KINDS; i++) {
-            if (!t->wait[i].calls) continue;
-            p = pp_put_u(p, (uint64_t)i);
-            p = pp_put_u(p, t->wait[i].ns);
-            p = pp_put_u(p, t->wait[i].calls);
-        }
-        p = pp_put_u(p, pp_rss_bytes_if_due(t, now));
-        p = pp_put_u(p, t->cpu_samples);
-        p = pp_put_u(p, t->skipped_samples);
-        pp_rec_end(t, p);
-    }
+    for (int i = 0; i < nc; i++) delta[i] = cur[i] - t->counters_prev[i];
+    put_sample(t, now, cpu - t->sample_cpu_ns, nc, delta);
     pp_selfcost_count(t);
     clear_interval(t, now);
     t->sample_cpu_ns = cpu;
     for (int i = 0; i < nc; i++) t->counters_prev[i] = cur[i];
+}
+
+/* Exit, for another live thread that wrote no SAMPLE for two intervals or more because it gets no
+ * ticks (it blocks our signal: liblzma's worker threads block every signal) and makes few calls:
+ * its CPU since its last SAMPLE, read from its CPU clock (Linux numbers a thread's clock by its
+ * tid), so the time it computed is not lost.  Its counters are its own to read (none here), its
+ * aggregates are read as they stand: it may still be running. */
+static void sample_for(struct pp_thread *t, uint64_t now)
+{
+    if ((t->has_timer && t->timer_armed) || (int64_t)(now - t->sample_start_ns) < 2 * (int64_t)pp_cfg.interval_ns)
+        return;
+    clockid_t clock = (clockid_t)((~(unsigned)t->tid << 3) | 6);   /* CPUCLOCK_SCHED, per thread */
+    struct timespec ts;
+    if (clock_gettime(clock, &ts)) return;
+    uint64_t cpu = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+    if (cpu > t->sample_cpu_ns) put_sample(t, now, cpu - t->sample_cpu_ns, 0, NULL);
 }
 
 __attribute__((noinline)) void pp_tick_due(struct pp_thread *t, uint64_t now)
@@ -246,6 +269,7 @@ unsigned pp_threads_flush_all(uint64_t now, unsigned *lost)
         if (atomic_load(&slot_state[i]) != SLOT_LIVE) continue;
         struct pp_thread *t = slots[i];
         if (t == pp_self && !t->dead) pp_sample_emit(t, now);
+        else if (!t->dead) sample_for(t, now);
         if (pp_flush_final(t)) n++; else (*lost)++;
     }
     return n;

@@ -117,6 +117,18 @@ same_run sampling.sigprof_default_kills_same "$T/sigdfl" "$PROGS/own_sigprof" de
 # ignored before an exec: the new image inherits SIG_IGN (the kernel would reset our handler)
 same_run sampling.sigprof_ignored_across_exec "$T/sigexec" bash -c 'trap "" PROF; exec sh -c "kill -PROF \$\$; echo alive"'
 
+# 5b. A worker started with every signal blocked (liblzma's threads: xz -T) never gets a tick and
+#     computes without intercepted calls; the program exits without joining it.  Its 0.5 s of CPU
+#     must still be in the trace (the exit path reads its CPU clock): it used to be lost, and xz's
+#     report said the program only waited on a condition variable.
+same_run sampling.blocked_worker_same_output "$T/bw" "$PROGS/blocked_worker"
+worker_cpu=$("$PP" dump "$T"/bw/*.pptrace | awk '$3 == "SAMPLE" { for (i = 4; i <= NF; i++) {
+        if ($i ~ /^tid=/) { split($i, a, "="); t = a[2] } if ($i ~ /^cpu_ns=/) { split($i, b, "="); c = b[2] } }
+        cpu[t] += c }
+    END { m = 0; for (t in cpu) if (cpu[t] > m) m = cpu[t]; printf "%.3f", m / 1e9 }')
+if awk -v c="$worker_cpu" 'BEGIN { exit !(c >= 0.4 && c <= 0.7) }'; then pass sampling.blocked_worker_cpu_kept
+else fail sampling.blocked_worker_cpu_kept "the busiest thread's SAMPLEs hold ${worker_cpu:-?} s of CPU, want ~0.5"; fi
+
 # 6. PHASEPROF_COUNTERS=papi: either PAPI has hardware events here (the header says papi and
 #    lists them), or it has none (this VM, CI): then exactly one `phaseprof[PID]:` line says so,
 #    the program's own output is untouched, and the header records sw with the reason.
