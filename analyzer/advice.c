@@ -252,6 +252,10 @@ static char *where_of(pp_buf *b, const char *site, const char *path)
     return fmt(b, "%s", site ? site : path);
 }
 
+/* No system call costs less than this (a write to /dev/null takes ~100 ns on fast hardware): read
+ * and write calls that averaged less were served from a stdio buffer. */
+#define BUFFERED_CALL_S 100e-9
+
 static void advise_io(pp_aphase *p, const ptally *pt, double D, pp_buf *b)
 {
     const double *m = p->seg->mean;
@@ -288,6 +292,16 @@ static void advise_io(pp_aphase *p, const ptally *pt, double D, pp_buf *b)
         facts = fmt(b, "%.2f s in open/close/stat-like calls (%.0f%% of the phase)", me * D, share);
         finding = "metadata calls dominate: many files opened, closed or stat'ed";
         advice = "keep files open, cache stat results, or use fewer, larger files";
+    } else if ((k == PP_IO_SMALL_WRITES || k == PP_IO_SMALL_READS) && calls > 0 && io_s / calls < BUFFERED_CALL_S) {
+        /* Less time a call than any system call takes: stdio calls served from the FILE's buffer
+         * (counted, untimed), the time in the few that flushed or refilled it. */
+        int w = k == PP_IO_SMALL_WRITES;
+        facts = fmt(b, "%s read/write calls of %s mean, %.2f s in I/O (%.0f%% of the phase), %.0f ns a call", nc, sz,
+                    io_s, share, 1e9 * io_s / calls);
+        finding = w ? "small writes into a stdio buffer: the calls cost little, the time is in flushing the buffer"
+                    : "small reads from a stdio buffer: the calls cost little, the time is in refilling the buffer";
+        advice = w ? "give the stream a larger buffer (setvbuf, 64 KiB or more) so it flushes less often, or write less"
+                   : "give the stream a larger buffer (setvbuf, 64 KiB or more), or read in large blocks (fread)";
     } else if (k == PP_IO_SMALL_WRITES) {
         facts = fmt(b, "%s read/write calls of %s mean, %.2f s in I/O (%.0f%% of the phase)", nc, sz, io_s, share);
         finding = "unbuffered small writes: every call pays a system call";

@@ -299,3 +299,13 @@ dev=$(grep -c "advice: \[io\].*the device's bandwidth" "$T/pc.txt")
 if [ "$mem" -ge 3 ] && [ "$dev" -eq 0 ]; then pass report_classify.page_cache_reads_not_device
 else fail report_classify.page_cache_reads_not_device "$mem page-cache findings, $dev device findings: $(grep 'advice: \[io\]' "$T/pc.txt" | head -2 | cut -c1-200)"; fi
 rm -f "$T/cached.bin"
+
+# Small writes into a stdio buffer (fputs of 10-byte lines, 512-byte buffer): 3 M calls, each a
+# copy of tens of ns; the time is the buffer's flushes.  The advice must say that, not that every
+# call pays a system call.
+"$PP" record -o "$T/sl" -- "$PROGS/stdio_lines" "$T/lines.txt" >/dev/null 2>&1
+"$PP" report "$T/sl" --models "$MODELS" >"$T/sl.txt" 2>&1
+if grep -q 'advice: \[io\].*small writes into a stdio buffer' "$T/sl.txt" && ! grep -q 'every call pays a system call' "$T/sl.txt"
+then pass report_classify.buffered_small_writes
+else fail report_classify.buffered_small_writes "$(grep 'advice: \[io\]' "$T/sl.txt" | head -2 | cut -c1-200)"; fi
+rm -f "$T/lines.txt"
