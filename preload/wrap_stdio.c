@@ -183,6 +183,31 @@ static inline int64_t rd_result(FILE *fp, int64_t bytes, int e)
         return r;                                                               \
     } while (0)
 
+/* Per-character calls served from the buffer cannot fail: a byte is there to take, or room to put
+ * one (FAST says which).  So they are counted before the call (PRE, guarded, with fd in scope),
+ * and the call is a tail call from a function that does nothing else: nothing is live across
+ * it, no register is saved (a getc loop ran 5x the instructions of an untraced one).  The rest
+ * (a refill or a flush may follow) go to NAME_timed, STDIO_CALL's shape out of line. */
+#define CHAR_FN(NAME, PARAMS, ARGS, FP, FAST, PRE, ACCOUNT)                     \
+    __attribute__((noinline)) static int NAME##_timed PARAMS                    \
+    {                                                                           \
+        STDIO_CALL(FP, 0, int, real_##NAME ARGS, ACCOUNT);                      \
+    }                                                                           \
+    PP_EXPORT int NAME PARAMS                                                   \
+    {                                                                           \
+        PP_REAL(NAME);                                                          \
+        struct pp_thread *t = pp_io_enter();                                    \
+        FILE *fp_ = (FP);                                                       \
+        if (pp_likely(t && fp_ && fp_->_fileno >= 0 && (FAST))) {               \
+            int fd = fp_->_fileno;                                              \
+            pp_guard = 1;                                                       \
+            PRE;                                                                \
+            pp_guard = 0;                                                       \
+            return real_##NAME ARGS;                                            \
+        }                                                                       \
+        return NAME##_timed ARGS;                                               \
+    }
+
 #define W_ACCOUNT(FN, BYTES) \
     pp_stdio_write_account(t, PP_FN_##FN, fd, (BYTES), wb, wp, (uintptr_t)fp_->_IO_write_ptr, t0, t1)
 #define R_ACCOUNT(FN, BYTES) \
@@ -209,16 +234,19 @@ PP_EXPORT int fputs(const char *s, FILE *fp) { PP_REAL(fputs); FPUTS(real_fputs(
 PP_EXPORT int fputs_unlocked(const char *s, FILE *fp) { PP_REAL(fputs_unlocked); FPUTS(real_fputs_unlocked(s, fp), 0); }
 PP_EXPORT int puts(const char *s) { PP_REAL(puts); FILE *fp = stdout; FPUTS(real_puts(s), 1); }
 
-#define PUTC(FP, CALL) \
-    STDIO_CALL(FP, putc_fast(fp_, c), int, CALL, W_ACCOUNT(fputc, r == EOF ? -(int64_t)e : 1))
+#define PUTC_FN(NAME, PARAMS, ARGS, FP)                                         \
+    CHAR_FN(NAME, PARAMS, ARGS, FP, putc_fast(fp_, c),                          \
+            pp_stdio_write_account(t, PP_FN_fputc, fd, 1, (uintptr_t)fp_->_IO_write_base, \
+                                   (uintptr_t)fp_->_IO_write_ptr, (uintptr_t)fp_->_IO_write_ptr + 1, 0, 0), \
+            W_ACCOUNT(fputc, r == EOF ? -(int64_t)e : 1))
 
-PP_EXPORT int fputc(int c, FILE *fp) { PP_REAL(fputc); PUTC(fp, real_fputc(c, fp)); }
-PP_EXPORT int putc(int c, FILE *fp) { PP_REAL(putc); PUTC(fp, real_putc(c, fp)); }
-PP_EXPORT int _IO_putc(int c, FILE *fp) { PP_REAL(_IO_putc); PUTC(fp, real__IO_putc(c, fp)); }
-PP_EXPORT int fputc_unlocked(int c, FILE *fp) { PP_REAL(fputc_unlocked); PUTC(fp, real_fputc_unlocked(c, fp)); }
-PP_EXPORT int putc_unlocked(int c, FILE *fp) { PP_REAL(putc_unlocked); PUTC(fp, real_putc_unlocked(c, fp)); }
-PP_EXPORT int putchar(int c) { PP_REAL(putchar); PUTC(stdout, real_putchar(c)); }
-PP_EXPORT int putchar_unlocked(int c) { PP_REAL(putchar_unlocked); PUTC(stdout, real_putchar_unlocked(c)); }
+PUTC_FN(fputc, (int c, FILE *fp), (c, fp), fp)
+PUTC_FN(putc, (int c, FILE *fp), (c, fp), fp)
+PUTC_FN(_IO_putc, (int c, FILE *fp), (c, fp), fp)
+PUTC_FN(fputc_unlocked, (int c, FILE *fp), (c, fp), fp)
+PUTC_FN(putc_unlocked, (int c, FILE *fp), (c, fp), fp)
+PUTC_FN(putchar, (int c), (c), stdout)
+PUTC_FN(putchar_unlocked, (int c), (c), stdout)
 
 /* Called by inlined putc_unlocked when the buffer is full (every character on a line-buffered
  * stream): the characters the program put in the buffer since our last count are added here. */
@@ -303,16 +331,17 @@ PP_EXPORT char *fgets_unlocked(char *s, int n, FILE *fp) { PP_REAL(fgets_unlocke
 PP_EXPORT char *__fgets_chk(char *s, size_t sl, int n, FILE *fp) { PP_REAL(__fgets_chk); FGETS(real___fgets_chk(s, sl, n, fp)); }
 PP_EXPORT char *__fgets_unlocked_chk(char *s, size_t sl, int n, FILE *fp) { PP_REAL(__fgets_unlocked_chk); FGETS(real___fgets_unlocked_chk(s, sl, n, fp)); }
 
-#define GETC(FP, CALL) \
-    STDIO_CALL(FP, fp_->_IO_read_ptr < fp_->_IO_read_end, int, CALL, R_ACCOUNT(fgetc, r == EOF ? 0 : 1))
+#define GETC_FN(NAME, PARAMS, ARGS, FP)                                         \
+    CHAR_FN(NAME, PARAMS, ARGS, FP, fp_->_IO_read_ptr < fp_->_IO_read_end,      \
+            pp_stdio_read_account(t, PP_FN_fgetc, fd, 1, 0, 0), R_ACCOUNT(fgetc, r == EOF ? 0 : 1))
 
-PP_EXPORT int fgetc(FILE *fp) { PP_REAL(fgetc); GETC(fp, real_fgetc(fp)); }
-PP_EXPORT int getc(FILE *fp) { PP_REAL(getc); GETC(fp, real_getc(fp)); }
-PP_EXPORT int _IO_getc(FILE *fp) { PP_REAL(_IO_getc); GETC(fp, real__IO_getc(fp)); }
-PP_EXPORT int fgetc_unlocked(FILE *fp) { PP_REAL(fgetc_unlocked); GETC(fp, real_fgetc_unlocked(fp)); }
-PP_EXPORT int getc_unlocked(FILE *fp) { PP_REAL(getc_unlocked); GETC(fp, real_getc_unlocked(fp)); }
-PP_EXPORT int getchar(void) { PP_REAL(getchar); GETC(stdin, real_getchar()); }
-PP_EXPORT int getchar_unlocked(void) { PP_REAL(getchar_unlocked); GETC(stdin, real_getchar_unlocked()); }
+GETC_FN(fgetc, (FILE *fp), (fp), fp)
+GETC_FN(getc, (FILE *fp), (fp), fp)
+GETC_FN(_IO_getc, (FILE *fp), (fp), fp)
+GETC_FN(fgetc_unlocked, (FILE *fp), (fp), fp)
+GETC_FN(getc_unlocked, (FILE *fp), (fp), fp)
+GETC_FN(getchar, (void), (), stdin)
+GETC_FN(getchar_unlocked, (void), (), stdin)
 
 /* Called by inlined getc_unlocked when the buffer is empty: a refill.  The bytes it brings in will
  * be consumed by inlined code we never see, so they are all counted now. */
