@@ -183,30 +183,41 @@ static inline int64_t rd_result(FILE *fp, int64_t bytes, int e)
         return r;                                                               \
     } while (0)
 
-/* Per-character calls served from the buffer cannot fail: a byte is there to take, or room to put
- * one (FAST says which).  So they are counted before the call (PRE, guarded, with fd in scope),
- * and the call is a tail call from a function that does nothing else: nothing is live across
- * it, no register is saved (a getc loop ran 5x the instructions of an untraced one).  The rest
- * (a refill or a flush may follow) go to NAME_timed, STDIO_CALL's shape out of line. */
-#define CHAR_FN(NAME, PARAMS, ARGS, FP, FAST, PRE, ACCOUNT)                     \
-    __attribute__((noinline)) static int NAME##_timed PARAMS                    \
+/* Writes that fit the room left in a fully buffered stream, and reads the buffered bytes can
+ * satisfy, cannot fail: a copy into or out of the buffer.  So they are counted before the call
+ * (PRE, guarded, with t, fp_ and fd in scope, after SETUP) and the call is a tail call from a
+ * function that does nothing else: nothing is live across it, no register is saved (a getc loop
+ * ran 5x the instructions of an untraced one).  The rest (a flush or a refill may follow) go to
+ * NAME_timed, STDIO_CALL's shape out of line.  SETUP runs in both (fputs' strlen). */
+#define BUF_FN(TYPE, NAME, PARAMS, ARGS, FP, SETUP, FAST, PRE, ACCOUNT)         \
+    __attribute__((noinline)) static TYPE NAME##_timed PARAMS                   \
     {                                                                           \
-        STDIO_CALL(FP, 0, int, real_##NAME ARGS, ACCOUNT);                      \
+        SETUP;                                                                  \
+        STDIO_CALL(FP, 0, TYPE, real_##NAME ARGS, ACCOUNT);                     \
     }                                                                           \
-    PP_EXPORT int NAME PARAMS                                                   \
+    PP_EXPORT TYPE NAME PARAMS                                                  \
     {                                                                           \
         PP_REAL(NAME);                                                          \
         struct pp_thread *t = pp_io_enter();                                    \
         FILE *fp_ = (FP);                                                       \
-        if (pp_likely(t && fp_ && fp_->_fileno >= 0 && (FAST))) {               \
-            int fd = fp_->_fileno;                                              \
-            pp_guard = 1;                                                       \
-            PRE;                                                                \
-            pp_guard = 0;                                                       \
-            return real_##NAME ARGS;                                            \
+        if (pp_likely(t && fp_ && fp_->_fileno >= 0)) {                         \
+            SETUP;                                                              \
+            if (pp_likely(FAST)) {                                              \
+                int fd = fp_->_fileno;                                          \
+                pp_guard = 1;                                                   \
+                PRE;                                                            \
+                pp_guard = 0;                                                   \
+                return real_##NAME ARGS;                                        \
+            }                                                                   \
         }                                                                       \
         return NAME##_timed ARGS;                                               \
     }
+#define CHAR_FN(NAME, PARAMS, ARGS, FP, FAST, PRE, ACCOUNT) \
+    BUF_FN(int, NAME, PARAMS, ARGS, FP, (void)0, FAST, PRE, ACCOUNT)
+/* PRE of a write of N bytes into the buffer. */
+#define W_BEFORE(FN, N) \
+    pp_stdio_write_account(t, PP_FN_##FN, fd, (int64_t)(N), (uintptr_t)fp_->_IO_write_base, \
+                           (uintptr_t)fp_->_IO_write_ptr, (uintptr_t)fp_->_IO_write_ptr + (N), 0, 0)
 
 #define W_ACCOUNT(FN, BYTES) \
     pp_stdio_write_account(t, PP_FN_##FN, fd, (BYTES), wb, wp, (uintptr_t)fp_->_IO_write_ptr, t0, t1)
@@ -217,27 +228,23 @@ static inline int64_t rd_result(FILE *fp, int64_t bytes, int e)
 
 static inline size_t mul(size_t a, size_t b) { size_t n; return __builtin_mul_overflow(a, b, &n) ? (size_t)-1 : n; }
 
-#define FWRITE(FN, CALL) \
-    STDIO_CALL(fp, w_fast(fp_, mul(sz, n)), size_t, CALL, \
-               W_ACCOUNT(FN, r == 0 && n && sz && (fp_->_flags & STDIO_ERR_SEEN) ? -(int64_t)e : (int64_t)(r * sz)))
+#define FWRITE_FN(NAME)                                                         \
+    BUF_FN(size_t, NAME, (const void *p, size_t sz, size_t n, FILE *fp), (p, sz, n, fp), fp, \
+           size_t len = mul(sz, n); (void)len, w_fast(fp_, len), W_BEFORE(fwrite, len), \
+           W_ACCOUNT(fwrite, r == 0 && n && sz && (fp_->_flags & STDIO_ERR_SEEN) ? -(int64_t)e : (int64_t)(r * sz)))
+FWRITE_FN(fwrite)
+FWRITE_FN(fwrite_unlocked)
 
-PP_EXPORT size_t fwrite(const void *p, size_t sz, size_t n, FILE *fp) { PP_REAL(fwrite); FWRITE(fwrite, real_fwrite(p, sz, n, fp)); }
-PP_EXPORT size_t fwrite_unlocked(const void *p, size_t sz, size_t n, FILE *fp) { PP_REAL(fwrite_unlocked); FWRITE(fwrite, real_fwrite_unlocked(p, sz, n, fp)); }
-
-#define FPUTS(CALL, EXTRA) do {                                                 \
-        size_t len = strlen(s) + (EXTRA);                                       \
-        STDIO_CALL(fp, w_fast(fp_, len), int, CALL,                             \
-                   W_ACCOUNT(fputs, r == EOF ? -(int64_t)e : (int64_t)len));    \
-    } while (0)
-
-PP_EXPORT int fputs(const char *s, FILE *fp) { PP_REAL(fputs); FPUTS(real_fputs(s, fp), 0); }
-PP_EXPORT int fputs_unlocked(const char *s, FILE *fp) { PP_REAL(fputs_unlocked); FPUTS(real_fputs_unlocked(s, fp), 0); }
-PP_EXPORT int puts(const char *s) { PP_REAL(puts); FILE *fp = stdout; FPUTS(real_puts(s), 1); }
+/* puts writes the string and a newline */
+#define FPUTS_FN(NAME, PARAMS, ARGS, FP, EXTRA)                                 \
+    BUF_FN(int, NAME, PARAMS, ARGS, FP, size_t len = strlen(s) + (EXTRA), w_fast(fp_, len), \
+           W_BEFORE(fputs, len), W_ACCOUNT(fputs, r == EOF ? -(int64_t)e : (int64_t)len))
+FPUTS_FN(fputs, (const char *s, FILE *fp), (s, fp), fp, 0)
+FPUTS_FN(fputs_unlocked, (const char *s, FILE *fp), (s, fp), fp, 0)
+FPUTS_FN(puts, (const char *s), (s), stdout, 1)
 
 #define PUTC_FN(NAME, PARAMS, ARGS, FP)                                         \
-    CHAR_FN(NAME, PARAMS, ARGS, FP, putc_fast(fp_, c),                          \
-            pp_stdio_write_account(t, PP_FN_fputc, fd, 1, (uintptr_t)fp_->_IO_write_base, \
-                                   (uintptr_t)fp_->_IO_write_ptr, (uintptr_t)fp_->_IO_write_ptr + 1, 0, 0), \
+    CHAR_FN(NAME, PARAMS, ARGS, FP, putc_fast(fp_, c), W_BEFORE(fputc, 1),      \
             W_ACCOUNT(fputc, r == EOF ? -(int64_t)e : 1))
 
 PUTC_FN(fputc, (int c, FILE *fp), (c, fp), fp)
