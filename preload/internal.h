@@ -17,6 +17,9 @@ void pp_strings_reset(void);
 
 /* thread.c */
 extern PP_TLS uint64_t pp_parent_tid;
+/* The creating thread had the sampling signal blocked for the program only (sampler.c): so
+ * has the new one. */
+extern PP_TLS int pp_born_vblocked;
 extern PP_TLS int pp_thread_gone;
 int pp_threads_init(void);
 void pp_sample_emit(struct pp_thread *t, uint64_t now);

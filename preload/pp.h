@@ -26,6 +26,7 @@
 #include <errno.h>
 #include <stdint.h>
 #include <stddef.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <sys/types.h>
 #include <time.h>
@@ -163,7 +164,13 @@ struct pp_thread {
     void *counter_state;        /* counters backend per-thread state */
     int timer_id;               /* kernel id of this thread's CPU-time sampling timer */
     int has_timer;
-    int timer_armed;            /* 0 while the thread blocks our signal */
+    int timer_armed;            /* the timer ticks (always, once started: see vblocked) */
+    /* The program blocked our signal in this thread (or the thread was born with it blocked):
+     * it believes so, and the masks it reads say so, but the kernel has it unblocked so the
+     * thread is still sampled (sampler.c).  A signal of the program's arriving meanwhile waits
+     * in deferred until the program unblocks it. */
+    int vblocked, has_deferred;
+    siginfo_t deferred;
     int unwind_ready;           /* libunwind's per-thread data exists: the handler may unwind */
     int big_stack;              /* a stack of 1 MiB or more: the handler may dlopen libunwind here */
 };

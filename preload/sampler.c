@@ -13,12 +13,16 @@
  * signal that is not one of our ticks gets what the program asked for: its handler (with its
  * mask and flags), nothing (SIG_IGN), or the default action (SIG_DFL: the process dies of it,
  * as it would have).  The trace says the signal was shared (PP_FOOT_SIGNAL_SHARED).
- * A thread that blocks our signal (sigprocmask, pthread_sigmask, or born with it blocked) has its
- * timer disarmed first, so it never finds a signal of ours pending (a sigwait on every signal
- * would receive it); the timer is armed again when the signal is unblocked.  Such a thread is
- * still sampled at its intercepted calls, and if it is still alive at exit, the CPU it used since
- * its last SAMPLE is read from its CPU clock then (thread.c: liblzma's workers block every
- * signal, compute without calls and are never joined by xz). */
+ * A thread whose program blocks our signal (sigprocmask, pthread_sigmask, or born with it
+ * blocked: liblzma starts its workers with every signal blocked) keeps it unblocked in the kernel
+ * and blocked in every mask the program reads (vblocked): its ticks still come, so it is sampled
+ * with stacks like any other.  A signal of the program's own that arrives meanwhile is held
+ * (deferred) and sent again, with its siginfo, when the program unblocks it, as the kernel would
+ * have kept it pending for that thread.  Not emulated: a sigwait, sigwaitinfo or signalfd on our
+ * signal in such a thread, and sigpending, do not see a held one; a process-directed signal held
+ * in one thread is not offered to another; exec and fork keep the program's view (the mask is
+ * made real for an exec).  A thread still alive at exit with no SAMPLE for a while (its timer
+ * never armed: sampling off) gets one from its CPU clock (thread.c). */
 #include "pp.h"
 #include "internal.h"
 #include <signal.h>
@@ -31,6 +35,7 @@ PP_DECLARE_REAL(sighandler_t, signal, (int, sighandler_t));
 PP_DECLARE_REAL(int, sigprocmask, (int, const sigset_t *, sigset_t *));
 PP_DECLARE_REAL(int, pthread_sigmask, (int, const sigset_t *, sigset_t *));
 
+PP_TLS int pp_born_vblocked;             /* set by the pthread_create trampoline */
 static atomic_int sampling;              /* our handler is installed and wanted */
 static atomic_int installed;             /* our handler is in the kernel: the shadow is live */
 #define TIMER_COOKIE 0x70705050          /* our timers' sigev_value: how a tick is told apart */
@@ -103,7 +108,15 @@ static void to_program(int sig, siginfo_t *si, void *uc)
 
 static void on_sample(int sig, siginfo_t *si, void *uc)
 {
-    if (!is_tick(si)) { to_program(sig, si, uc); return; }
+    if (!is_tick(si)) {
+        struct pp_thread *t = pp_self;
+        if (t && t->vblocked) {            /* blocked, for the program: pending until unblocked */
+            if (!t->has_deferred && si) { t->deferred = *si; t->has_deferred = 1; }
+            return;
+        }
+        to_program(sig, si, uc);
+        return;
+    }
     int saved = errno;
     struct pp_thread *t = pp_self;
     if (t && !t->dead && atomic_load_explicit(&sampling, memory_order_relaxed)) {
@@ -167,35 +180,54 @@ void pp_sampler_thread_start(struct pp_thread *t)
     if (syscall(SYS_timer_create, CLOCK_THREAD_CPUTIME_ID, &sev, &id)) return;
     t->timer_id = id;
     t->has_timer = 1;
-    t->timer_armed = !signal_blocked_here();
-    if (t->timer_armed) arm(t, 1);
+    /* Born with our signal blocked (the creator blocked it, or the creator's own block was
+     * virtual): blocked for the program, not for the kernel. */
+    if (signal_blocked_here() || pp_born_vblocked) {
+        sigset_t only;
+        sigemptyset(&only);
+        sigaddset(&only, pp_cfg.signo);
+        real_pthread_sigmask(SIG_UNBLOCK, &only, NULL);
+        t->vblocked = 1;
+    }
+    t->timer_armed = 1;
+    arm(t, 1);
 }
 
-/* Around a change of this thread's signal mask: disarm before our signal gets blocked (so none
- * is left pending), re-arm after it is unblocked. */
+/* A signal of the program's held while it blocked it: sent again, siginfo and all, to this
+ * thread (rt_tgsigqueueinfo may carry any si_code to oneself). */
+static void release_deferred(struct pp_thread *t)
+{
+    if (!t->has_deferred) return;
+    t->has_deferred = 0;
+    siginfo_t si = t->deferred;
+    syscall(SYS_rt_tgsigqueueinfo, (pid_t)syscall(SYS_getpid), t->tid, pp_cfg.signo, &si);
+}
+
+/* A change of this thread's mask: our signal is taken out of what reaches the kernel and kept
+ * in vblocked, and put back into the old mask the program reads. */
 static int mask_change(int how, const sigset_t *set, sigset_t *old,
                        int (*real)(int, const sigset_t *, sigset_t *))
 {
     struct pp_thread *t = pp_self;
-    if (!t || !t->has_timer || pp_guard || !set) return real(how, set, old);
-    int blocks = (how == SIG_BLOCK || how == SIG_SETMASK) && sigismember(set, pp_cfg.signo) == 1;
-    if (blocks && t->timer_armed) {
-        arm(t, 0);
-        t->timer_armed = 0;
-        /* A tick that fired just before: drop it while it is still ours to drop. */
-        sigset_t pend, only;
-        sigemptyset(&only);
-        sigaddset(&only, pp_cfg.signo);
-        struct timespec zero = { 0, 0 };
-        PP_REAL(pthread_sigmask);
-        sigset_t saved;
-        real_pthread_sigmask(SIG_BLOCK, &only, &saved);
-        if (sigpending(&pend) == 0 && sigismember(&pend, pp_cfg.signo) == 1) sigtimedwait(&only, NULL, &zero);
-        real_pthread_sigmask(SIG_SETMASK, &saved, NULL);
+    if (!t || !t->has_timer || pp_guard) return real(how, set, old);
+    int sig = pp_cfg.signo, was = t->vblocked, now = was;
+    sigset_t copy;
+    const sigset_t *pass = set;
+    if (set) {
+        int member = sigismember(set, sig) == 1;
+        if (how == SIG_BLOCK) now = was || member;
+        else if (how == SIG_UNBLOCK) now = was && !member;
+        else if (how == SIG_SETMASK) now = member;
+        else return real(how, set, old);                  /* EINVAL, as the kernel says */
+        if (member) { copy = *set; sigdelset(&copy, sig); pass = &copy; }
     }
-    int r = real(how, set, old);
+    int r = real(how, pass, old);
     int e = errno;
-    if (!t->timer_armed && !signal_blocked_here()) { arm(t, 1); t->timer_armed = 1; }
+    if (r == 0) {
+        if (old && was) sigaddset(old, sig);
+        t->vblocked = now;
+        if (was && !now) release_deferred(t);
+    }
     errno = e;
     return r;
 }
@@ -288,6 +320,13 @@ PP_EXPORT sighandler_t signal(int sig, sighandler_t h)
  * place for the exec (our ticks are ignored meanwhile), and ours back if exec fails. */
 void pp_sampler_before_exec(void)
 {
+    struct pp_thread *t = pp_self;
+    if (t && t->vblocked) {           /* the new image inherits the mask the program believes in */
+        sigset_t only;
+        sigemptyset(&only);
+        sigaddset(&only, pp_cfg.signo);
+        real_pthread_sigmask(SIG_BLOCK, &only, NULL);
+    }
     if (atomic_load(&installed) && program_action().sa_handler == SIG_IGN) {
         struct sigaction ign;
         memset(&ign, 0, sizeof ign);
@@ -299,6 +338,13 @@ void pp_sampler_before_exec(void)
 void pp_sampler_exec_failed(void)
 {
     if (atomic_load(&installed) && program_action().sa_handler == SIG_IGN) install_ours(NULL);
+    struct pp_thread *t = pp_self;
+    if (t && t->vblocked) {
+        sigset_t only;
+        sigemptyset(&only);
+        sigaddset(&only, pp_cfg.signo);
+        real_pthread_sigmask(SIG_UNBLOCK, &only, NULL);
+    }
 }
 
 void pp_resolve_sampler(void)

@@ -17,13 +17,14 @@ PP_DECLARE_REAL(int, prctl, (int, unsigned long, unsigned long, unsigned long, u
 
 void pp_resolve_thread(void) { PP_REAL(pthread_create); PP_REAL(pthread_setname_np); PP_REAL(prctl); }
 
-struct start { void *(*fn)(void *); void *arg; uint64_t parent_tid; int big_stack; };
+struct start { void *(*fn)(void *); void *arg; uint64_t parent_tid; int big_stack, vblocked; };
 
 static void *trampoline(void *p)
 {
     struct start s = *(struct start *)p;
     pp_real_free(p);
     pp_parent_tid = s.parent_tid;
+    pp_born_vblocked = s.vblocked;
     if (atomic_load(&pp_active)) {
         pp_guard++;
         if (!pp_self) pp_thread_attach();
@@ -48,6 +49,10 @@ PP_EXPORT int pthread_create(pthread_t *th, const pthread_attr_t *attr, void *(*
     /* glibc's default is RLIMIT_STACK's size (8 MiB here); the program may ask for less */
     size_t stack = 0;
     s->big_stack = !attr || (pthread_attr_getstacksize(attr, &stack) == 0 && stack >= (1u << 20));
+    /* a new thread inherits its creator's mask, unless the attributes give it one */
+    sigset_t own;
+    s->vblocked = pp_self && pp_self->vblocked &&
+                  !(attr && pthread_attr_getsigmask_np(attr, &own) == 0);
     int r = real_pthread_create(th, attr, trampoline, s);
     if (r) { int e = errno; pp_real_free(s); errno = e; }
     return r;

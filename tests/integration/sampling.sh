@@ -114,6 +114,10 @@ if [ "$cpu" -ge 30 ] && grep ' FOOTER ' "$T/sigprof.dump" | grep -q 'flags=0x2[0
 else fail sampling.own_sigprof_still_sampled "$cpu CPU samples; $(grep ' FOOTER ' "$T/sigprof.dump")"; fi
 same_run sampling.sigprof_ignored_same "$T/sigign" "$PROGS/own_sigprof" ignore
 same_run sampling.sigprof_default_kills_same "$T/sigdfl" "$PROGS/own_sigprof" default
+# blocked by the program: its own SIGPROF waits until it unblocks (the profiler's ticks go on)
+same_run sampling.sigprof_pending_same "$T/sigpend" "$PROGS/own_sigprof" pending
+if grep -q 'held while blocked: yes, shown blocked: yes, delivered on unblock: once, as sent' "$T/pp.out"
+then pass sampling.sigprof_pending_held; else fail sampling.sigprof_pending_held "$(cat "$T/pp.out")"; fi
 # ignored before an exec: the new image inherits SIG_IGN (the kernel would reset our handler)
 same_run sampling.sigprof_ignored_across_exec "$T/sigexec" bash -c 'trap "" PROF; exec sh -c "kill -PROF \$\$; echo alive"'
 
@@ -128,6 +132,10 @@ worker_cpu=$("$PP" dump "$T"/bw/*.pptrace | awk '$3 == "SAMPLE" { for (i = 4; i 
     END { m = 0; for (t in cpu) if (cpu[t] > m) m = cpu[t]; printf "%.3f", m / 1e9 }')
 if awk -v c="$worker_cpu" 'BEGIN { exit !(c >= 0.4 && c <= 0.7) }'; then pass sampling.blocked_worker_cpu_kept
 else fail sampling.blocked_worker_cpu_kept "the busiest thread's SAMPLEs hold ${worker_cpu:-?} s of CPU, want ~0.5"; fi
+# ... and it is sampled, with stacks: the signal it blocks is blocked for it, not for the kernel
+n=$("$PP" dump "$T"/bw/*.pptrace | grep -c ' CPU_SAMPLE ')
+if [ "$n" -ge 25 ]; then pass sampling.blocked_worker_sampled
+else fail sampling.blocked_worker_sampled "$n CPU samples for 0.5 s of CPU"; fi
 
 # 6. PHASEPROF_COUNTERS=papi: either PAPI has hardware events here (the header says papi and
 #    lists them), or it has none (this VM, CI): then exactly one `phaseprof[PID]:` line says so,

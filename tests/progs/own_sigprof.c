@@ -5,7 +5,10 @@
  *                          asks;
  *   own_sigprof ignore     SIG_IGN, then raise(SIGPROF): survives;
  *   own_sigprof default    raise(SIGPROF) with no handler: dies of it (status 128+27 in a shell),
- *                          as without the profiler.
+ *                          as without the profiler;
+ *   own_sigprof pending    its handler, SIGPROF blocked, raised: the handler must not run until
+ *                          the signal is unblocked, and then once, with the siginfo it was sent
+ *                          with (the profiler keeps its own signal unblocked underneath).
  * Prints only what must be the same with and without the profiler. */
 #include <signal.h>
 #include <stdio.h>
@@ -13,8 +16,14 @@
 #include <sys/time.h>
 #include <time.h>
 
-static volatile sig_atomic_t ticks;
+static volatile sig_atomic_t ticks, code_ok;
 static void on_prof(int s) { (void)s; ticks++; }
+static void on_prof_info(int s, siginfo_t *si, void *uc)
+{
+    (void)s; (void)uc;
+    ticks++;
+    code_ok = si->si_code == SI_TKILL || si->si_code == SI_USER;   /* raise() is tgkill */
+}
 
 static double cpu_s(void)
 {
@@ -30,6 +39,28 @@ int main(int argc, char **argv)
         signal(SIGPROF, SIG_IGN);
         raise(SIGPROF);
         printf("survived an ignored SIGPROF\n");
+        return 0;
+    }
+    if (!strcmp(mode, "pending")) {
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_sigaction = on_prof_info;
+        sa.sa_flags = SA_SIGINFO;
+        sigaction(SIGPROF, &sa, NULL);
+        sigset_t one, cur;
+        sigemptyset(&one);
+        sigaddset(&one, SIGPROF);
+        sigprocmask(SIG_BLOCK, &one, NULL);
+        raise(SIGPROF);
+        volatile double x = 0;
+        for (int i = 0; i < 20000000; i++) x += i;        /* CPU time: the profiler ticks meanwhile */
+        int before = ticks;
+        sigprocmask(SIG_BLOCK, NULL, &cur);
+        int shown_blocked = sigismember(&cur, SIGPROF) == 1;
+        sigprocmask(SIG_UNBLOCK, &one, NULL);
+        printf("held while blocked: %s, shown blocked: %s, delivered on unblock: %s\n",
+               before == 0 ? "yes" : "no", shown_blocked ? "yes" : "no",
+               ticks == 1 && code_ok ? "once, as sent" : "no");
         return 0;
     }
     if (!strcmp(mode, "default")) {
