@@ -21,7 +21,7 @@
  * have kept it pending for that thread.  Not emulated: a sigwait, sigwaitinfo or signalfd on our
  * signal in such a thread, and sigpending, do not see a held one; a process-directed signal held
  * in one thread is not offered to another; exec and fork keep the program's view (the mask is
- * made real for an exec).  A thread still alive at exit with no SAMPLE for a while (its timer
+ * made real for an exec), posix_spawn's child does not (it starts with the signal unblocked).  A thread still alive at exit with no SAMPLE for a while (its timer
  * never armed: sampling off) gets one from its CPU clock (thread.c). */
 #include "pp.h"
 #include "internal.h"
