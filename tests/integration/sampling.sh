@@ -132,6 +132,15 @@ worker_cpu=$("$PP" dump "$T"/bw/*.pptrace | awk '$3 == "SAMPLE" { for (i = 4; i 
     END { m = 0; for (t in cpu) if (cpu[t] > m) m = cpu[t]; printf "%.3f", m / 1e9 }')
 if awk -v c="$worker_cpu" 'BEGIN { exit !(c >= 0.4 && c <= 0.7) }'; then pass sampling.blocked_worker_cpu_kept
 else fail sampling.blocked_worker_cpu_kept "the busiest thread's SAMPLEs hold ${worker_cpu:-?} s of CPU, want ~0.5"; fi
+# With timer sampling off (PHASEPROF_SIGNAL=0) nothing ticks: the exit path reads the never-joined
+# worker's CPU clock instead.
+LD_PRELOAD="$LIB" PHASEPROF_OUTPUT="$T/bw0" PHASEPROF_SIGNAL=0 "$PROGS/blocked_worker" >/dev/null
+c0=$("$PP" dump "$T"/bw0/*.pptrace | awk '$3 == "SAMPLE" { for (i = 4; i <= NF; i++) {
+        if ($i ~ /^tid=/) { split($i, a, "="); t = a[2] } if ($i ~ /^cpu_ns=/) { split($i, b, "="); c = b[2] } }
+        cpu[t] += c }
+    END { m = 0; for (t in cpu) if (cpu[t] > m) m = cpu[t]; printf "%.3f", m / 1e9 }')
+if awk -v c="$c0" 'BEGIN { exit !(c >= 0.4 && c <= 0.7) }'; then pass sampling.unticked_worker_cpu_at_exit
+else fail sampling.unticked_worker_cpu_at_exit "with PHASEPROF_SIGNAL=0 the busiest thread's SAMPLEs hold ${c0:-?} s of CPU, want ~0.5"; fi
 # ... and it is sampled, with stacks: the signal it blocks is blocked for it, not for the kernel
 n=$("$PP" dump "$T"/bw/*.pptrace | grep -c ' CPU_SAMPLE ')
 if [ "$n" -ge 25 ]; then pass sampling.blocked_worker_sampled
