@@ -232,6 +232,20 @@ int report_text(const pp_analysis *a, FILE *out)
         else fprintf(out, " (upper bound only)");
         fputc('\n', out);
     }
+    /* A root that mostly waits for its children (make, a shell script, a compiler driver): the
+     * bounds above are its own, the run's time is in the children. */
+    double child_s = 0;
+    for (size_t i = 0; i < a->nphase; i++) {
+        const pp_aphase *p = &a->phases[i];
+        /* waits for a child, and polls and sleeps while one ran (make -j waits in pselect) */
+        double f = p->seg->mean[PP_WF_wait_child_frac], kids = isfinite(p->for_children) ? p->for_children : 0;
+        if (a->procs[p->proc].pid == rh->pid.u && isfinite(f))
+            child_s += (f + kids) * (double)(p->end_ns - p->start_ns) / 1e9;
+    }
+    if (a->wall_ns > 0 && child_s > 0.5 * a->wall_ns / 1e9)
+        fprintf(out, "  (pid %llu waited for its child processes %.0f%% of the run: these bounds are its own; the\n"
+                     "   time is in the children, whose phases and advice are above and below)\n",
+                (unsigned long long)rh->pid.u, 100 * child_s / (a->wall_ns / 1e9));
     if (a->classifier && isfinite(a->mixed_share)) {
         fprintf(out, "  time by class:");
         for (size_t c = 0; c < a->nclass; c++) fprintf(out, " %s %.0f%%", a->class_names[c], 100 * a->class_share[c]);
