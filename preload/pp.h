@@ -164,7 +164,6 @@ struct pp_thread {
     void *counter_state;        /* counters backend per-thread state */
     int timer_id;               /* kernel id of this thread's CPU-time sampling timer */
     int has_timer;
-    int timer_armed;            /* the timer ticks (always, once started: see vblocked) */
     /* The program blocked our signal in this thread (or the thread was born with it blocked):
      * it believes so, and the masks it reads say so, but the kernel has it unblocked so the
      * thread is still sampled (sampler.c).  A signal of the program's arriving meanwhile waits

@@ -148,15 +148,12 @@ static void on_sample(int sig, siginfo_t *si, void *uc)
     errno = saved;
 }
 
-static void arm(struct pp_thread *t, int on)
+static void arm(struct pp_thread *t)
 {
     struct itimerspec its;
-    memset(&its, 0, sizeof its);
-    if (on) {
-        its.it_interval.tv_sec = (time_t)(pp_cfg.interval_ns / 1000000000u);
-        its.it_interval.tv_nsec = (long)(pp_cfg.interval_ns % 1000000000u);
-        its.it_value = its.it_interval;
-    }
+    its.it_interval.tv_sec = (time_t)(pp_cfg.interval_ns / 1000000000u);
+    its.it_interval.tv_nsec = (long)(pp_cfg.interval_ns % 1000000000u);
+    its.it_value = its.it_interval;
     syscall(SYS_timer_settime, t->timer_id, 0, &its, NULL);
 }
 
@@ -189,8 +186,7 @@ void pp_sampler_thread_start(struct pp_thread *t)
         real_pthread_sigmask(SIG_UNBLOCK, &only, NULL);
         t->vblocked = 1;
     }
-    t->timer_armed = 1;
-    arm(t, 1);
+    arm(t);
 }
 
 /* A signal of the program's held while it blocked it: sent again, siginfo and all, to this

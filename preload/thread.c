@@ -203,14 +203,14 @@ void pp_sample_emit(struct pp_thread *t, uint64_t now)
     for (int i = 0; i < nc; i++) t->counters_prev[i] = cur[i];
 }
 
-/* Exit, for another live thread that wrote no SAMPLE for two intervals or more because it gets no
- * ticks (it blocks our signal: liblzma's worker threads block every signal) and makes few calls:
- * its CPU since its last SAMPLE, read from its CPU clock (Linux numbers a thread's clock by its
- * tid), so the time it computed is not lost.  Its counters are its own to read (none here), its
+/* Exit, for another live thread that wrote no SAMPLE for two intervals or more because it has no
+ * timer (PHASEPROF_SIGNAL=0, or timer_create failed) and makes few calls: its CPU since its last
+ * SAMPLE, read from its CPU clock (Linux numbers a thread's clock by its tid), so the time it
+ * computed is not lost.  Its counters are its own to read (none here), its
  * aggregates are read as they stand: it may still be running. */
 static void sample_for(struct pp_thread *t, uint64_t now)
 {
-    if ((t->has_timer && t->timer_armed) || (int64_t)(now - t->sample_start_ns) < 2 * (int64_t)pp_cfg.interval_ns)
+    if (t->has_timer || (int64_t)(now - t->sample_start_ns) < 2 * (int64_t)pp_cfg.interval_ns)
         return;
     clockid_t clock = (clockid_t)((~(unsigned)t->tid << 3) | 6);   /* CPUCLOCK_SCHED, per thread */
     struct timespec ts;
