@@ -55,10 +55,9 @@ typedef struct file_entry {
     int usable;            /* opened and build-id matches */
     int has_symbols, has_lines, warned;
     const char *problem;
-    int plt_read;          /* plt[] and got[] below filled (on the first address in no symbol) */
-    struct { uint64_t start, end, entsize; } plt[3];     /* .plt, .plt.sec, .plt.got */
+    int has_symtab;        /* a full .symtab, not only the dynamic symbols */
+    struct { uint64_t start, end, entsize; } plt[3];     /* .plt, .plt.sec, .plt.got (x86-64) */
     int nplt;
-    int fde_read;          /* fde[] filled (idem) */
     uint64_t *fde;         /* function starts from .eh_frame_hdr, sorted */
     size_t nfde;
     pp_u64map got;         /* GOT slot address -> index+1 into got_names */
@@ -92,17 +91,7 @@ static const Dwfl_Callbacks offline_callbacks = {
     .section_address = dwfl_offline_section_address,
 };
 
-/* Whether the object keeps its full symbol table (.symtab), not only the dynamic one. */
-static int has_symtab(file_entry *f)
-{
-    GElf_Addr bias;
-    Elf *e = dwfl_module_getelf(f->mod, &bias);
-    for (Elf_Scn *sc = NULL; e && (sc = elf_nextscn(e, sc));) {
-        GElf_Shdr sh;
-        if (gelf_getshdr(sc, &sh) && sh.sh_type == SHT_SYMTAB) return 1;
-    }
-    return 0;
-}
+static void read_sections(file_entry *f);
 
 static file_entry *file_for(const module *m)
 {
@@ -128,11 +117,12 @@ static file_entry *file_for(const module *m)
         return f;
     }
     f->usable = 1;
+    read_sections(f);
     f->has_symbols = dwfl_module_getsymtab(f->mod) > 0;
     Dwarf_Addr bias;
     f->has_lines = dwfl_module_getdwarf(f->mod, &bias) != NULL;
     if (!f->has_symbols) f->problem = "no symbol table (functions named sub_<start> from the unwind tables)";
-    else if (!f->has_lines && !has_symtab(f))
+    else if (!f->has_lines && !f->has_symtab)
         f->problem = "exported symbols only (other functions named sub_<start> from the unwind "
                      "tables), no debug info";
     else if (!f->has_lines) f->problem = "no debug info (functions only, no file:line)";
@@ -181,59 +171,38 @@ void sym_close(pp_symtab *s)
  * *GOT(%rip)` (ff 25 disp32, after an endbr64 and a bnd prefix where present), and the GOT slot
  * it reads is the r_offset of the relocation naming the function (.rela.plt, and .rela.dyn for
  * .plt.got): what objdump and perf read as "malloc@plt".  Stubs are never a program's own code:
- * time in one belongs to its caller (sym_runtime). */
-static void read_plt(file_entry *f)
+ * time in one belongs to its caller (sym_runtime).  Here: the GOT slots a RELA section names. */
+static void read_relocs(file_entry *f, Elf *e, Elf_Scn *sc, const GElf_Shdr *sh)
 {
-    f->plt_read = 1;
-    GElf_Addr bias;
-    Elf *e = dwfl_module_getelf(f->mod, &bias);
-    GElf_Ehdr eh;
-    size_t shstr;
-    if (!e || !gelf_getehdr(e, &eh) || eh.e_machine != EM_X86_64 || elf_getshdrstrndx(e, &shstr))
-        return;
-    for (Elf_Scn *sc = NULL; (sc = elf_nextscn(e, sc));) {
-        GElf_Shdr sh;
-        if (!gelf_getshdr(sc, &sh)) continue;
-        const char *nm = elf_strptr(e, shstr, sh.sh_name);
-        if (!nm) continue;
-        if ((!strcmp(nm, ".plt") || !strcmp(nm, ".plt.sec") || !strcmp(nm, ".plt.got")) &&
-            f->nplt < 3 && sh.sh_size) {
-            f->plt[f->nplt].start = sh.sh_addr;
-            f->plt[f->nplt].end = sh.sh_addr + sh.sh_size;
-            f->plt[f->nplt++].entsize = sh.sh_entsize >= 8 && sh.sh_entsize <= 32 ? sh.sh_entsize : 16;
-        }
-        if (sh.sh_type != SHT_RELA || !sh.sh_entsize) continue;
-        Elf_Scn *symsc = elf_getscn(e, sh.sh_link);
-        GElf_Shdr symsh;
-        Elf_Data *rd = elf_getdata(sc, NULL), *sd = symsc ? elf_getdata(symsc, NULL) : NULL;
-        if (!rd || !sd || !gelf_getshdr(symsc, &symsh)) continue;
-        for (size_t i = 0; i < sh.sh_size / sh.sh_entsize; i++) {
-            GElf_Rela r;
-            GElf_Sym sym;
-            if (!gelf_getrela(rd, (int)i, &r)) break;
-            unsigned type = (unsigned)GELF_R_TYPE(r.r_info);
-            if (type != R_X86_64_JUMP_SLOT && type != R_X86_64_GLOB_DAT) continue;
-            if (!gelf_getsym(sd, (int)GELF_R_SYM(r.r_info), &sym)) continue;
-            const char *sn = elf_strptr(e, symsh.sh_link, sym.st_name);
-            if (!sn || !*sn) continue;
-            int created;
-            size_t *slot = u64map_slot(&f->got, r.r_offset, &created);
-            if (!created) continue;
-            char buf[300];
-            char *d = demangle(sn);
-            snprintf(buf, sizeof buf, "%s@plt", d ? d : sn);
-            free(d);
-            xgrow((void **)&f->got_names, &f->capgot, f->ngot + 1, sizeof *f->got_names);
-            f->got_names[f->ngot] = intern(buf);
-            *slot = ++f->ngot;
-        }
+    Elf_Scn *symsc = elf_getscn(e, sh->sh_link);
+    GElf_Shdr symsh;
+    Elf_Data *rd = elf_getdata(sc, NULL), *sd = symsc ? elf_getdata(symsc, NULL) : NULL;
+    if (!rd || !sd || !sh->sh_entsize || !gelf_getshdr(symsc, &symsh)) return;
+    for (size_t i = 0; i < sh->sh_size / sh->sh_entsize; i++) {
+        GElf_Rela r;
+        GElf_Sym sym;
+        if (!gelf_getrela(rd, (int)i, &r)) break;
+        unsigned type = (unsigned)GELF_R_TYPE(r.r_info);
+        if (type != R_X86_64_JUMP_SLOT && type != R_X86_64_GLOB_DAT) continue;
+        if (!gelf_getsym(sd, (int)GELF_R_SYM(r.r_info), &sym)) continue;
+        const char *sn = elf_strptr(e, symsh.sh_link, sym.st_name);
+        if (!sn || !*sn) continue;
+        int created;
+        size_t *slot = u64map_slot(&f->got, r.r_offset, &created);
+        if (!created) continue;
+        char buf[300];
+        char *d = demangle(sn);
+        snprintf(buf, sizeof buf, "%s@plt", d ? d : sn);
+        free(d);
+        xgrow((void **)&f->got_names, &f->capgot, f->ngot + 1, sizeof *f->got_names);
+        f->got_names[f->ngot] = intern(buf);
+        *slot = ++f->ngot;
     }
 }
 
 /* "name@plt" for an address in a PLT stub ("plt" when the stub names no slot), else NULL. */
 static const char *plt_name(file_entry *f, uint64_t va)
 {
-    if (!f->plt_read) read_plt(f);
     for (int i = 0; i < f->nplt; i++) {
         if (va < f->plt[i].start || va >= f->plt[i].end) continue;
         uint64_t entry = va - (va - f->plt[i].start) % f->plt[i].entsize;
@@ -265,34 +234,47 @@ static const char *plt_name(file_entry *f, uint64_t va)
 /* Function starts from .eh_frame_hdr's search table (sorted initial locations of every FDE, the
  * table unwinders binary-search), in the encoding every linker writes (datarel sdata4 pairs);
  * any other leaves fde[] empty. */
-static void read_fde_starts(file_entry *f)
+static void read_fde_table(file_entry *f, Elf_Scn *sc, const GElf_Shdr *sh)
 {
-    f->fde_read = 1;
+    Elf_Data *d = elf_getdata(sc, NULL);
+    const uint8_t *p = d ? d->d_buf : NULL;
+    /* version 1; eh_frame_ptr pcrel|sdata4; fde_count udata4; table datarel|sdata4 */
+    if (!p || d->d_size < 12 || p[0] != 1 || p[1] != 0x1b || p[2] != 0x03 || p[3] != 0x3b) return;
+    uint32_t n;
+    memcpy(&n, p + 8, 4);
+    if (n > (d->d_size - 12) / 8) return;
+    f->fde = xmalloc((n ? n : 1) * sizeof *f->fde);
+    for (uint32_t i = 0; i < n; i++) {
+        int32_t loc;
+        memcpy(&loc, p + 12 + 8 * (size_t)i, 4);
+        f->fde[i] = sh->sh_addr + (uint64_t)(int64_t)loc;
+    }
+    f->nfde = n;
+}
+
+/* One pass over the object's sections, when it is opened: whether it keeps a .symtab, its PLT
+ * stubs and the slots they jump through (x86-64), its FDE table. */
+static void read_sections(file_entry *f)
+{
     GElf_Addr bias;
     Elf *e = dwfl_module_getelf(f->mod, &bias);
+    GElf_Ehdr eh;
     size_t shstr;
-    if (!e || elf_getshdrstrndx(e, &shstr)) return;
+    if (!e || !gelf_getehdr(e, &eh) || elf_getshdrstrndx(e, &shstr)) return;
+    int x86 = eh.e_machine == EM_X86_64;
     for (Elf_Scn *sc = NULL; (sc = elf_nextscn(e, sc));) {
         GElf_Shdr sh;
         const char *nm;
-        if (!gelf_getshdr(sc, &sh) || !(nm = elf_strptr(e, shstr, sh.sh_name)) ||
-            strcmp(nm, ".eh_frame_hdr"))
-            continue;
-        Elf_Data *d = elf_getdata(sc, NULL);
-        const uint8_t *p = d ? d->d_buf : NULL;
-        /* version 1; eh_frame_ptr pcrel|sdata4; fde_count udata4; table datarel|sdata4 */
-        if (!p || d->d_size < 12 || p[0] != 1 || p[1] != 0x1b || p[2] != 0x03 || p[3] != 0x3b) return;
-        uint32_t n;
-        memcpy(&n, p + 8, 4);
-        if (n > (d->d_size - 12) / 8) return;
-        f->fde = xmalloc((n ? n : 1) * sizeof *f->fde);
-        for (uint32_t i = 0; i < n; i++) {
-            int32_t loc;
-            memcpy(&loc, p + 12 + 8 * (size_t)i, 4);
-            f->fde[i] = sh.sh_addr + (uint64_t)(int64_t)loc;
+        if (!gelf_getshdr(sc, &sh) || !(nm = elf_strptr(e, shstr, sh.sh_name))) continue;
+        if (sh.sh_type == SHT_SYMTAB) f->has_symtab = 1;
+        else if (!strcmp(nm, ".eh_frame_hdr")) read_fde_table(f, sc, &sh);
+        else if (x86 && sh.sh_type == SHT_RELA) read_relocs(f, e, sc, &sh);
+        else if (x86 && (!strcmp(nm, ".plt") || !strcmp(nm, ".plt.sec") || !strcmp(nm, ".plt.got")) &&
+                 f->nplt < 3 && sh.sh_size) {
+            f->plt[f->nplt].start = sh.sh_addr;
+            f->plt[f->nplt].end = sh.sh_addr + sh.sh_size;
+            f->plt[f->nplt++].entsize = sh.sh_entsize >= 8 && sh.sh_entsize <= 32 ? sh.sh_entsize : 16;
         }
-        f->nfde = n;
-        return;
     }
 }
 
@@ -303,7 +285,6 @@ static void read_fde_starts(file_entry *f)
  * the start of the FDE covering va, or 0. */
 static uint64_t cfi_start(file_entry *f, uint64_t va)
 {
-    if (!f->fde_read) read_fde_starts(f);
     size_t lo = 0, hi = f->nfde;               /* the last start <= va */
     if (!hi || f->fde[0] > va) return 0;
     while (hi - lo > 1) { size_t m = (lo + hi) / 2; if (f->fde[m] <= va) lo = m; else hi = m; }

@@ -68,6 +68,22 @@ static int install_ours(struct sigaction *old)
     return real_sigaction(pp_cfg.signo, &sa, old);
 }
 
+/* Block or unblock our signal alone in this thread's real mask. */
+static void mask_ours(int how)
+{
+    sigset_t only;
+    sigemptyset(&only);
+    sigaddset(&only, pp_cfg.signo);
+    real_pthread_sigmask(how, &only, NULL);
+}
+
+/* A plain disposition (SIG_DFL, SIG_IGN) for our signal, in the kernel. */
+static void set_real_disposition(sighandler_t h)
+{
+    struct sigaction a = { .sa_handler = h };
+    real_sigaction(pp_cfg.signo, &a, NULL);
+}
+
 static int is_tick(const siginfo_t *si)
 {
     return si && si->si_code == SI_TIMER && si->si_value.sival_int == TIMER_COOKIE;
@@ -81,14 +97,8 @@ static void to_program(int sig, siginfo_t *si, void *uc)
     struct sigaction a = program_action();
     if (a.sa_handler == SIG_IGN) return;
     if (a.sa_handler == SIG_DFL) {    /* the kernel's own default: raised again without us */
-        struct sigaction d;
-        memset(&d, 0, sizeof d);
-        d.sa_handler = SIG_DFL;
-        real_sigaction(sig, &d, NULL);
-        sigset_t one;
-        sigemptyset(&one);
-        sigaddset(&one, sig);
-        real_pthread_sigmask(SIG_UNBLOCK, &one, NULL);
+        set_real_disposition(SIG_DFL);
+        mask_ours(SIG_UNBLOCK);
         syscall(SYS_tgkill, (pid_t)syscall(SYS_getpid), (pid_t)syscall(SYS_gettid), sig);
         install_ours(NULL);           /* still here: a signal whose default is to ignore or stop */
         return;
@@ -97,9 +107,7 @@ static void to_program(int sig, siginfo_t *si, void *uc)
     if (!(a.sa_flags & SA_NODEFER)) sigaddset(&mask, sig);
     real_pthread_sigmask(SIG_BLOCK, &mask, NULL);
     if (a.sa_flags & SA_RESETHAND) {
-        struct sigaction d;
-        memset(&d, 0, sizeof d);
-        d.sa_handler = SIG_DFL;
+        struct sigaction d = { .sa_handler = SIG_DFL };
         set_program_action(&d);
     }
     if (a.sa_flags & SA_SIGINFO) a.sa_sigaction(sig, si, uc);
@@ -180,10 +188,7 @@ void pp_sampler_thread_start(struct pp_thread *t)
     /* Born with our signal blocked (the creator blocked it, or the creator's own block was
      * virtual): blocked for the program, not for the kernel. */
     if (signal_blocked_here() || pp_born_vblocked) {
-        sigset_t only;
-        sigemptyset(&only);
-        sigaddset(&only, pp_cfg.signo);
-        real_pthread_sigmask(SIG_UNBLOCK, &only, NULL);
+        mask_ours(SIG_UNBLOCK);
         t->vblocked = 1;
     }
     arm(t);
@@ -205,7 +210,7 @@ static int mask_change(int how, const sigset_t *set, sigset_t *old,
                        int (*real)(int, const sigset_t *, sigset_t *))
 {
     struct pp_thread *t = pp_self;
-    if (!t || !t->has_timer || pp_guard) return real(how, set, old);
+    if (!t || pp_guard || (!t->has_timer && !t->vblocked)) return real(how, set, old);
     int sig = pp_cfg.signo, was = t->vblocked, now = was;
     sigset_t copy;
     const sigset_t *pass = set;
@@ -231,14 +236,14 @@ static int mask_change(int how, const sigset_t *set, sigset_t *old,
 PP_EXPORT int sigprocmask(int how, const sigset_t *set, sigset_t *old)
 {
     PP_REAL(sigprocmask);
-    if (!atomic_load_explicit(&sampling, memory_order_relaxed)) return real_sigprocmask(how, set, old);
+    if (!atomic_load_explicit(&installed, memory_order_relaxed)) return real_sigprocmask(how, set, old);
     return mask_change(how, set, old, real_sigprocmask);
 }
 
 PP_EXPORT int pthread_sigmask(int how, const sigset_t *set, sigset_t *old)
 {
     PP_REAL(pthread_sigmask);
-    if (!atomic_load_explicit(&sampling, memory_order_relaxed)) return real_pthread_sigmask(how, set, old);
+    if (!atomic_load_explicit(&installed, memory_order_relaxed)) return real_pthread_sigmask(how, set, old);
     return mask_change(how, set, old, real_pthread_sigmask);
 }
 
@@ -301,10 +306,7 @@ PP_EXPORT sighandler_t signal(int sig, sighandler_t h)
     PP_REAL(signal);
     if (sig != pp_cfg.signo || !pp_cfg.signo || !atomic_load(&installed)) return real_signal(sig, h);
     if (h == SIG_ERR) { errno = EINVAL; return SIG_ERR; }
-    struct sigaction a;                /* glibc's signal(): BSD semantics */
-    memset(&a, 0, sizeof a);
-    a.sa_handler = h;
-    a.sa_flags = SA_RESTART;
+    struct sigaction a = { .sa_handler = h, .sa_flags = SA_RESTART };   /* glibc's signal(): BSD semantics */
     sigaddset(&a.sa_mask, sig);
     sighandler_t prev = program_action().sa_handler;
     program_installs(&a);
@@ -317,30 +319,15 @@ PP_EXPORT sighandler_t signal(int sig, sighandler_t h)
 void pp_sampler_before_exec(void)
 {
     struct pp_thread *t = pp_self;
-    if (t && t->vblocked) {           /* the new image inherits the mask the program believes in */
-        sigset_t only;
-        sigemptyset(&only);
-        sigaddset(&only, pp_cfg.signo);
-        real_pthread_sigmask(SIG_BLOCK, &only, NULL);
-    }
-    if (atomic_load(&installed) && program_action().sa_handler == SIG_IGN) {
-        struct sigaction ign;
-        memset(&ign, 0, sizeof ign);
-        ign.sa_handler = SIG_IGN;
-        real_sigaction(pp_cfg.signo, &ign, NULL);
-    }
+    if (t && t->vblocked) mask_ours(SIG_BLOCK);   /* the new image gets the mask the program believes in */
+    if (atomic_load(&installed) && program_action().sa_handler == SIG_IGN) set_real_disposition(SIG_IGN);
 }
 
 void pp_sampler_exec_failed(void)
 {
     if (atomic_load(&installed) && program_action().sa_handler == SIG_IGN) install_ours(NULL);
     struct pp_thread *t = pp_self;
-    if (t && t->vblocked) {
-        sigset_t only;
-        sigemptyset(&only);
-        sigaddset(&only, pp_cfg.signo);
-        real_pthread_sigmask(SIG_UNBLOCK, &only, NULL);
-    }
+    if (t && t->vblocked) mask_ours(SIG_UNBLOCK);
 }
 
 void pp_resolve_sampler(void)
